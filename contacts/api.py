@@ -1,0 +1,230 @@
+"""The contacts API: explicit serializer fields, the pages' FilterSets, writes through services."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError
+from rest_framework import serializers, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from . import selectors, services
+from .filters import ChannelFilter, CompanyFilter, ContactFilter, InteractionFilter
+from .models import Channel, Company, Contact, Interaction, normalize_email
+
+
+def raise_as_api_error(error: DjangoValidationError):
+    """A model ValidationError becomes a 400 with per-field messages."""
+    if hasattr(error, "error_dict"):
+        raise ValidationError(error.message_dict)
+    raise ValidationError({"non_field_errors": error.messages})
+
+
+class ChannelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Channel
+        fields = ["id", "name", "is_active"]
+
+
+class CompanySerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner_id = serializers.PrimaryKeyRelatedField(
+        source="owner",
+        queryset=selectors.active_users(),
+        required=False,
+        allow_null=True,
+        write_only=True,
+    )
+    contact_count = serializers.IntegerField(read_only=True, default=0)
+
+    class Meta:
+        model = Company
+        fields = [
+            "id",
+            "name",
+            "domain",
+            "industry",
+            "size_band",
+            "region",
+            "owner",
+            "owner_id",
+            "contact_count",
+            "external_id",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["external_id", "created_at", "updated_at"]
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    company = serializers.PrimaryKeyRelatedField(
+        queryset=Company.objects.all(), required=False, allow_null=True
+    )
+    company_name = serializers.CharField(
+        source="company.name", read_only=True, default=None
+    )
+    channel = serializers.SlugRelatedField(
+        slug_field="name",
+        queryset=Channel.objects.all(),
+        required=False,
+        allow_null=True,
+    )
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner_id = serializers.PrimaryKeyRelatedField(
+        source="owner",
+        queryset=selectors.active_users(),
+        required=False,
+        allow_null=True,
+        write_only=True,
+    )
+    last_interaction_at = serializers.DateTimeField(read_only=True, default=None)
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "company",
+            "company_name",
+            "job_title",
+            "region",
+            "industry",
+            "channel",
+            "owner",
+            "owner_id",
+            "customer_since",
+            "churned_at",
+            "email_opt_out",
+            "last_interaction_at",
+            "external_id",
+            "created_at",
+            "updated_at",
+        ]
+        # Customer state is kept by the sales services (winning a deal, churn), never typed in.
+        read_only_fields = [
+            "customer_since",
+            "churned_at",
+            "external_id",
+            "created_at",
+            "updated_at",
+        ]
+        # Uniqueness is the model's (case-insensitive) constraint; it answers 400 through full_clean.
+        extra_kwargs = {"email": {"validators": []}}
+
+    def validate_email(self, value):
+        return normalize_email(value)
+
+
+class InteractionSerializer(serializers.ModelSerializer):
+    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all())
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Interaction
+        fields = [
+            "id",
+            "contact",
+            "kind",
+            "direction",
+            "occurred_at",
+            "user",
+            "summary",
+            "external_id",
+            "created_at",
+        ]
+        read_only_fields = ["external_id", "created_at"]
+
+
+class ServiceModelViewSet(viewsets.ModelViewSet):
+    """CRUD whose writes go through services; model validation errors answer 400."""
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            instance = self.perform_service_create(serializer.validated_data)
+        except DjangoValidationError as error:
+            raise_as_api_error(error)
+        instance = self.get_queryset().get(pk=instance.pk)
+        return Response(
+            self.get_serializer(instance).data, status=status.HTTP_201_CREATED
+        )
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        instance = self.get_object()
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        try:
+            self.perform_service_update(instance, serializer.validated_data)
+        except DjangoValidationError as error:
+            raise_as_api_error(error)
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=instance.pk)).data
+        )
+
+    def destroy(self, request, *args, **kwargs):
+        instance = self.get_object()
+        try:
+            self.perform_service_delete(instance)
+        except ProtectedError:
+            raise ValidationError(
+                {"non_field_errors": ["Other records still refer to this one."]}
+            ) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ChannelViewSet(viewsets.ModelViewSet):
+    queryset = Channel.objects.all()
+    serializer_class = ChannelSerializer
+    filterset_class = ChannelFilter
+
+
+class CompanyViewSet(ServiceModelViewSet):
+    serializer_class = CompanySerializer
+    filterset_class = CompanyFilter
+
+    def get_queryset(self):
+        return selectors.company_list().order_by("name", "pk")
+
+    def perform_service_create(self, data):
+        return services.company_create(data={"owner": self.request.user, **data})
+
+    def perform_service_update(self, instance, data):
+        return services.company_update(company=instance, data=data)
+
+    def perform_service_delete(self, instance):
+        services.company_delete(company=instance)
+
+
+class ContactViewSet(ServiceModelViewSet):
+    serializer_class = ContactSerializer
+    filterset_class = ContactFilter
+
+    def get_queryset(self):
+        return selectors.contact_list().order_by("last_name", "first_name", "pk")
+
+    def perform_service_create(self, data):
+        return services.contact_create(data=data, created_by=self.request.user)
+
+    def perform_service_update(self, instance, data):
+        return services.contact_update(contact=instance, data=data)
+
+    def perform_service_delete(self, instance):
+        services.contact_delete(contact=instance)
+
+
+class InteractionViewSet(ServiceModelViewSet):
+    serializer_class = InteractionSerializer
+    filterset_class = InteractionFilter
+    http_method_names = ["get", "post", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.interaction_list().order_by("-occurred_at", "-pk")
+
+    def perform_service_create(self, data):
+        return services.interaction_log(user=self.request.user, **data)
+
+    def perform_service_delete(self, instance):
+        services.interaction_delete(interaction=instance)

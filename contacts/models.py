@@ -1,0 +1,258 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+
+
+def normalize_email(value: str) -> str:
+    """E-mails are stored trimmed and lower-cased: matching and uniqueness ignore case."""
+    return (value or "").strip().lower()
+
+
+class Channel(models.Model):
+    """A lead source / acquisition channel: organic search, paid ads, referral, events ..."""
+
+    name = models.CharField(max_length=100)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="channel_name_ci_unique",
+                violation_error_message="A channel with this name already exists.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Company(models.Model):
+    class SizeBand(models.TextChoices):
+        MICRO = "1-10", "1-10 employees"
+        SMALL = "11-50", "11-50 employees"
+        MEDIUM = "51-200", "51-200 employees"
+        LARGE = "201-1000", "201-1,000 employees"
+        ENTERPRISE = "1000+", "More than 1,000 employees"
+
+    name = models.CharField(max_length=200)
+    domain = models.CharField(
+        max_length=253, blank=True, help_text="Web domain, e.g. example.com"
+    )
+    industry = models.CharField(max_length=100, blank=True)
+    size_band = models.CharField(max_length=10, choices=SizeBand.choices, blank=True)
+    region = models.CharField(max_length=100, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_companies",
+    )
+    external_id = models.CharField(
+        max_length=100, blank=True, help_text="Id in the system it was imported from."
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "companies"
+        indexes = [models.Index(Lower("name"), name="company_name_lower_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="company_external_id_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.domain = (self.domain or "").strip().lower()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("contacts:company_detail", args=[self.pk])
+
+
+class Contact(models.Model):
+    """A person. A customer from `customer_since` until `churned_at`."""
+
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    phone = models.CharField(max_length=50, blank=True)
+    company = models.ForeignKey(
+        Company,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contacts",
+    )
+    job_title = models.CharField(max_length=150, blank=True)
+    region = models.CharField(max_length=100, blank=True)
+    industry = models.CharField(
+        max_length=100, blank=True, help_text="Leave empty to use the company's."
+    )
+    channel = models.ForeignKey(
+        Channel,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contacts",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_contacts",
+    )
+    customer_since = models.DateTimeField(null=True, blank=True, db_index=True)
+    churned_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    email_opt_out = models.BooleanField("opted out of e-mail", default=False)
+    external_id = models.CharField(
+        max_length=100, blank=True, help_text="Id in the system it was imported from."
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        indexes = [
+            models.Index(Lower("email"), name="contact_email_lower_idx"),
+            models.Index(
+                Lower("last_name"), Lower("first_name"), name="contact_name_lower_idx"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~Q(email=""),
+                name="contact_email_ci_unique",
+                violation_error_message="A contact with this e-mail already exists.",
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="contact_external_id_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(churned_at__isnull=True)
+                | (
+                    Q(customer_since__isnull=False)
+                    & Q(churned_at__gte=models.F("customer_since"))
+                ),
+                name="contact_churn_after_customer_since",
+                violation_error_message="A contact can only churn after becoming a customer.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(first_name="", last_name="", email=""),
+                name="contact_has_name_or_email",
+                violation_error_message="Give the contact a name or an e-mail address.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    def save(self, *args, **kwargs):
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("contacts:contact_detail", args=[self.pk])
+
+    @property
+    def full_name(self) -> str:
+        return (
+            " ".join(part for part in (self.first_name, self.last_name) if part)
+            or self.email
+        )
+
+    @property
+    def effective_industry(self) -> str:
+        if self.industry:
+            return self.industry
+        return self.company.industry if self.company_id else ""
+
+    def is_customer_at(self, instant) -> bool:
+        """KPIS.md: a customer at t when customer_since <= t and (no churn or churned_at > t)."""
+        return (
+            self.customer_since is not None
+            and self.customer_since <= instant
+            and (self.churned_at is None or self.churned_at > instant)
+        )
+
+    @property
+    def is_customer(self) -> bool:
+        return self.is_customer_at(timezone.now())
+
+    @property
+    def customer_status(self) -> str:
+        """ "customer", "churned" (was one) or "prospect" (never yet)."""
+        now = timezone.now()
+        if self.is_customer_at(now):
+            return "customer"
+        if self.churned_at is not None and self.churned_at <= now:
+            return "churned"
+        return "prospect"
+
+
+class Interaction(models.Model):
+    """A logged touch with a contact."""
+
+    class Kind(models.TextChoices):
+        CALL = "call", "Call"
+        EMAIL = "email", "E-mail"
+        MEETING = "meeting", "Meeting"
+        NOTE = "note", "Note"
+        WEB_VISIT = "web_visit", "Web visit"
+        APP_SESSION = "app_session", "App session"
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="interactions"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    direction = models.CharField(max_length=10, choices=Direction.choices, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="interactions",
+        help_text="The staff member who made or took it.",
+    )
+    summary = models.TextField(blank=True, max_length=10000)
+    external_id = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["contact", "-occurred_at"], name="interaction_contact_time_idx"
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="interaction_external_id_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} with {self.contact} on {self.occurred_at:%Y-%m-%d}"

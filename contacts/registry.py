@@ -1,0 +1,61 @@
+"""Extension points that let higher apps show their records in contacts' pages.
+
+`contacts` must not import `sales`, `support` or `surveys`; instead, each of them
+registers providers here from its AppConfig.ready():
+
+- a timeline source: `fn(contact, limit) -> list[TimelineEntry]`, one or two queries
+  however many entries (the contact page shows one merged timeline);
+- a search provider: `fn(query, user, limit) -> SearchGroup | None`, for the global
+  search; it returns None when the user may not see that kind of record.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    when: datetime
+    kind: str  # short machine label, e.g. "call", "deal", "ticket"
+    title: str
+    body: str = ""
+    url: str = ""
+    actor: str = ""
+    direction: str = ""
+
+
+@dataclass
+class SearchGroup:
+    label: str
+    results: list[tuple[str, str, str]] = field(
+        default_factory=list
+    )  # (title, detail, url)
+    more_url: str = ""
+
+
+TimelineSource = Callable[..., list[TimelineEntry]]
+SearchProvider = Callable[..., SearchGroup | None]
+
+_timeline_sources: list[TimelineSource] = []
+_search_providers: list[SearchProvider] = []
+
+
+def register_timeline_source(source: TimelineSource) -> TimelineSource:
+    if source not in _timeline_sources:
+        _timeline_sources.append(source)
+    return source
+
+
+def register_search_provider(provider: SearchProvider) -> SearchProvider:
+    if provider not in _search_providers:
+        _search_providers.append(provider)
+    return provider
+
+
+def timeline_sources() -> tuple[TimelineSource, ...]:
+    return tuple(_timeline_sources)
+
+
+def search_providers() -> tuple[SearchProvider, ...]:
+    return tuple(_search_providers)

@@ -1,0 +1,113 @@
+"""Reads shared by pages and the API: filters applied, related rows joined, counts annotated."""
+
+from urllib.parse import urlencode
+
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.urls import reverse
+
+from . import registry
+from .models import Company, Contact, Interaction
+from .registry import SearchGroup, TimelineEntry
+
+
+def contact_list() -> QuerySet[Contact]:
+    last_touch = (
+        Interaction.objects.filter(contact=OuterRef("pk"))
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    return Contact.objects.select_related("company", "channel", "owner").annotate(
+        last_interaction_at=Subquery(last_touch)
+    )
+
+
+def company_list() -> QuerySet[Company]:
+    contact_count = (
+        Contact.objects.filter(company=OuterRef("pk"))
+        .order_by()
+        .values("company")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Company.objects.select_related("owner").annotate(
+        contact_count=Subquery(contact_count)
+    )
+
+
+def interaction_list() -> QuerySet[Interaction]:
+    return Interaction.objects.select_related("contact", "user")
+
+
+def contact_timeline(*, contact: Contact, limit: int = 50) -> list[TimelineEntry]:
+    """One timeline, newest first: the contact's interactions and what other apps register."""
+    entries = [
+        TimelineEntry(
+            when=interaction.occurred_at,
+            kind=interaction.kind,
+            title=interaction.get_kind_display(),
+            body=interaction.summary,
+            actor=str(interaction.user or ""),
+            direction=interaction.get_direction_display()
+            if interaction.direction
+            else "",
+        )
+        for interaction in contact.interactions.select_related("user")[:limit]
+    ]
+    for source in registry.timeline_sources():
+        entries.extend(source(contact, limit))
+    entries.sort(key=lambda entry: entry.when, reverse=True)
+    return entries[:limit]
+
+
+def _search_contacts(query: str, user, limit: int) -> SearchGroup | None:
+    if not user.has_perm("contacts.view_contact"):
+        return None
+    from .filters import ContactFilter
+
+    matches = ContactFilter(
+        {"q": query}, queryset=Contact.objects.select_related("company")
+    ).qs[:limit]
+    return SearchGroup(
+        label="Contacts",
+        results=[
+            (
+                c.full_name,
+                c.email or (c.company.name if c.company else ""),
+                c.get_absolute_url(),
+            )
+            for c in matches
+        ],
+        more_url=f"{reverse('contacts:contact_list')}?{urlencode({'q': query})}",
+    )
+
+
+def _search_companies(query: str, user, limit: int) -> SearchGroup | None:
+    if not user.has_perm("contacts.view_company"):
+        return None
+    from .filters import CompanyFilter
+
+    matches = CompanyFilter({"q": query}, queryset=Company.objects.all()).qs[:limit]
+    return SearchGroup(
+        label="Companies",
+        results=[(c.name, c.domain, c.get_absolute_url()) for c in matches],
+        more_url=f"{reverse('contacts:company_list')}?{urlencode({'q': query})}",
+    )
+
+
+def global_search(*, query: str, user, limit: int = 5) -> list[SearchGroup]:
+    """Search every kind of record the user may see; one group per kind, empty groups dropped."""
+    query = query.strip()
+    if len(query) < 2:
+        return []
+    groups = []
+    for provider in (_search_contacts, _search_companies, *registry.search_providers()):
+        group = provider(query, user, limit)
+        if group is not None and group.results:
+            groups.append(group)
+    return groups
+
+
+def active_users():
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(is_active=True).order_by("username")

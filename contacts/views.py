@@ -1,0 +1,188 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse_lazy
+from django.views import View
+from django.views.generic import DetailView
+
+from crm_project.permissions import PagePermissionMixin
+from crm_project.views_mixins import (
+    FilteredListView,
+    ServiceCreateView,
+    ServiceDeleteView,
+    ServiceUpdateView,
+)
+
+from . import selectors, services
+from .filters import CompanyFilter, ContactFilter
+from .forms import CompanyForm, ContactForm, InteractionForm
+from .models import Company, Contact
+
+
+class ContactListView(FilteredListView):
+    permission_required = "contacts.view_contact"
+    filterset_class = ContactFilter
+    template_name = "contacts/contact_list.html"
+    default_ordering = "name"
+
+    def get_base_queryset(self):
+        return selectors.contact_list()
+
+
+class ContactDetailView(PagePermissionMixin, DetailView):
+    permission_required = "contacts.view_contact"
+    template_name = "contacts/contact_detail.html"
+
+    def get_queryset(self):
+        return Contact.objects.select_related("company", "channel", "owner")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["timeline"] = selectors.contact_timeline(contact=self.object)
+        context["interaction_form"] = InteractionForm(
+            initial={"kind": "call", "direction": "outbound"}
+        )
+        return context
+
+
+class ContactCreateView(ServiceCreateView):
+    permission_required = "contacts.add_contact"
+    model = Contact
+    form_class = ContactForm
+    template_name = "contacts/contact_form.html"
+    success_message = "Contact {object} created."
+
+    def get_initial(self):
+        initial = super().get_initial()
+        if company_id := self.request.GET.get("company", "").strip():
+            if company_id.isdigit():
+                initial["company"] = company_id
+        return initial
+
+    def perform(self, form):
+        return services.contact_create(
+            data=form.cleaned_data, created_by=self.request.user
+        )
+
+
+class ContactUpdateView(ServiceUpdateView):
+    permission_required = "contacts.change_contact"
+    model = Contact
+    form_class = ContactForm
+    template_name = "contacts/contact_form.html"
+    success_message = "Contact {object} saved."
+
+    def perform(self, form):
+        return services.contact_update(contact=self.object, data=form.cleaned_data)
+
+
+class ContactDeleteView(ServiceDeleteView):
+    permission_required = "contacts.delete_contact"
+    model = Contact
+    success_url = reverse_lazy("contacts:contact_list")
+
+    def perform(self, obj):
+        services.contact_delete(contact=obj)
+
+
+class InteractionLogView(PagePermissionMixin, View):
+    """Log an interaction from the contact page; htmx swaps in the timeline and a fresh form."""
+
+    permission_required = "contacts.add_interaction"
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        contact = get_object_or_404(Contact, pk=pk)
+        form = InteractionForm(request.POST)
+        status = 200
+        if form.is_valid():
+            try:
+                services.interaction_log(
+                    contact=contact, user=request.user, **form.cleaned_data
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+                status = 400
+            else:
+                form = InteractionForm(
+                    initial={"kind": form.cleaned_data["kind"], "direction": "outbound"}
+                )
+                if not request.htmx:
+                    messages.success(request, "Interaction logged.")
+        else:
+            status = 400
+        context = {
+            "contact": contact,
+            "timeline": selectors.contact_timeline(contact=contact),
+            "interaction_form": form,
+        }
+        if request.htmx:
+            return render(
+                request, "contacts/contact_detail.html#activity", context, status=status
+            )
+        return render(
+            request,
+            "contacts/contact_detail.html",
+            {**context, "object": contact},
+            status=status,
+        )
+
+
+class CompanyListView(FilteredListView):
+    permission_required = "contacts.view_company"
+    filterset_class = CompanyFilter
+    template_name = "contacts/company_list.html"
+    default_ordering = "name"
+
+    def get_base_queryset(self):
+        return selectors.company_list()
+
+
+class CompanyDetailView(PagePermissionMixin, DetailView):
+    permission_required = "contacts.view_company"
+    template_name = "contacts/company_detail.html"
+
+    def get_queryset(self):
+        return Company.objects.select_related("owner")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["contacts"] = (
+            selectors.contact_list()
+            .filter(company=self.object)
+            .order_by("last_name")[:100]
+        )
+        return context
+
+
+class CompanyCreateView(ServiceCreateView):
+    permission_required = "contacts.add_company"
+    model = Company
+    form_class = CompanyForm
+    template_name = "contacts/company_form.html"
+    success_message = "Company {object} created."
+
+    def perform(self, form):
+        data = dict(form.cleaned_data)
+        data["owner"] = data.get("owner") or self.request.user
+        return services.company_create(data=data)
+
+
+class CompanyUpdateView(ServiceUpdateView):
+    permission_required = "contacts.change_company"
+    model = Company
+    form_class = CompanyForm
+    template_name = "contacts/company_form.html"
+    success_message = "Company {object} saved."
+
+    def perform(self, form):
+        return services.company_update(company=self.object, data=form.cleaned_data)
+
+
+class CompanyDeleteView(ServiceDeleteView):
+    permission_required = "contacts.delete_company"
+    model = Company
+    success_url = reverse_lazy("contacts:company_list")
+
+    def perform(self, obj):
+        services.company_delete(company=obj)

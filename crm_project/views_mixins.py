@@ -1,0 +1,104 @@
+"""Building blocks shared by the list pages of every app."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import ProtectedError
+from django.shortcuts import redirect
+from django.views.generic import CreateView, DeleteView, ListView, UpdateView
+
+from .permissions import PagePermissionMixin
+
+
+class FilteredListView(PagePermissionMixin, ListView):
+    """A list page driven by a django-filter FilterSet (the same one the API uses).
+
+    Subclasses set `filterset_class`, `permission_required`, `template_name` and
+    `get_base_queryset()`. An htmx request gets only the `results` partial back.
+    """
+
+    filterset_class = None
+    paginate_by = 25
+    default_ordering = None
+
+    def get_base_queryset(self):
+        raise NotImplementedError
+
+    def get_queryset(self):
+        data = self.request.GET.copy()
+        if self.default_ordering and not data.get("ordering"):
+            data["ordering"] = self.default_ordering
+        self.filterset = self.filterset_class(
+            data, queryset=self.get_base_queryset(), request=self.request
+        )
+        return (
+            self.filterset.qs
+            if self.filterset.is_valid()
+            else self.filterset.queryset.none()
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["filter"] = self.filterset
+        context["querystring"] = query.urlencode()
+        return context
+
+    def get_template_names(self):
+        names = super().get_template_names()
+        if self.request.htmx and not self.request.htmx.boosted:
+            return [f"{name}#results" for name in names]
+        return names
+
+
+class ServiceFormMixin:
+    """Create and edit pages: the form parses input, one service writes.
+
+    Subclasses implement `perform(form)` and return the saved object. A
+    ValidationError from the service is shown on the form, which keeps the input.
+    """
+
+    success_message = "Saved."
+
+    def perform(self, form):
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        try:
+            self.object = self.perform(form)
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        messages.success(self.request, self.success_message.format(object=self.object))
+        return redirect(self.get_success_url())
+
+
+class ServiceCreateView(PagePermissionMixin, ServiceFormMixin, CreateView):
+    pass
+
+
+class ServiceUpdateView(PagePermissionMixin, ServiceFormMixin, UpdateView):
+    pass
+
+
+class ServiceDeleteView(PagePermissionMixin, DeleteView):
+    """A confirmation page; the POST calls `perform(obj)` (a delete service)."""
+
+    template_name = "confirm_delete.html"
+    success_message = "Deleted {object}."
+
+    def perform(self, obj):
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        name = str(self.object)
+        try:
+            self.perform(self.object)
+        except ProtectedError:
+            messages.error(
+                self.request,
+                f"{name} cannot be deleted: other records still refer to it.",
+            )
+            return redirect(self.object.get_absolute_url())
+        messages.success(self.request, self.success_message.format(object=name))
+        return redirect(self.get_success_url())
