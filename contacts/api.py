@@ -55,12 +55,8 @@ class CompanySerializer(serializers.ModelSerializer):
 
 
 class ContactSerializer(serializers.ModelSerializer):
-    company = serializers.PrimaryKeyRelatedField(
-        queryset=Company.objects.all(), required=False, allow_null=True
-    )
-    company_name = serializers.CharField(
-        source="company.name", read_only=True, default=None
-    )
+    company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all(), required=False, allow_null=True)
+    company_name = serializers.CharField(source="company.name", read_only=True, default=None)
     channel = serializers.SlugRelatedField(
         slug_field="name",
         queryset=Channel.objects.all(),
@@ -147,9 +143,7 @@ class ServiceModelViewSet(viewsets.ModelViewSet):
         except DjangoValidationError as error:
             raise_as_api_error(error)
         instance = self.get_queryset().get(pk=instance.pk)
-        return Response(
-            self.get_serializer(instance).data, status=status.HTTP_201_CREATED
-        )
+        return Response(self.get_serializer(instance).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
@@ -160,18 +154,14 @@ class ServiceModelViewSet(viewsets.ModelViewSet):
             self.perform_service_update(instance, serializer.validated_data)
         except DjangoValidationError as error:
             raise_as_api_error(error)
-        return Response(
-            self.get_serializer(self.get_queryset().get(pk=instance.pk)).data
-        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=instance.pk)).data)
 
     def destroy(self, request, *args, **kwargs):
         instance = self.get_object()
         try:
             self.perform_service_delete(instance)
         except ProtectedError:
-            raise ValidationError(
-                {"non_field_errors": ["Other records still refer to this one."]}
-            ) from None
+            raise ValidationError({"non_field_errors": ["Other records still refer to this one."]}) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -10,15 +10,11 @@ from crm_project.forms import StyledForm
 from .models import Channel, Company, Contact, Interaction
 from .selectors import active_users
 
-SEARCH_INPUT = forms.TextInput(
-    attrs={"type": "search", "placeholder": "Name, e-mail, phone…"}
-)
+SEARCH_INPUT = forms.TextInput(attrs={"type": "search", "placeholder": "Name, e-mail, phone…"})
 
 
 class ContactFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        method="filter_search", label="Search", widget=SEARCH_INPUT
-    )
+    q = django_filters.CharFilter(method="filter_search", label="Search", widget=SEARCH_INPUT)
     status = django_filters.ChoiceFilter(
         choices=[
             ("customer", "Customer"),
@@ -29,23 +25,13 @@ class ContactFilter(django_filters.FilterSet):
         label="Status",
         empty_label="Any status",
     )
-    channel = django_filters.ModelChoiceFilter(
-        queryset=Channel.objects.all(), empty_label="Any channel"
-    )
-    company = django_filters.NumberFilter(
-        field_name="company_id", widget=forms.HiddenInput
-    )
-    owner = django_filters.ModelChoiceFilter(
-        queryset=active_users, empty_label="Any owner"
-    )
+    channel = django_filters.ModelChoiceFilter(queryset=Channel.objects.all(), empty_label="Any channel")
+    company = django_filters.NumberFilter(field_name="company_id", widget=forms.HiddenInput)
+    owner = django_filters.ModelChoiceFilter(queryset=active_users, empty_label="Any owner")
     region = django_filters.CharFilter(lookup_expr="iexact")
     industry = django_filters.CharFilter(method="filter_industry")
-    created_after = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__gte", label="Created from"
-    )
-    created_before = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__lte", label="Created until"
-    )
+    created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label="Created from")
+    created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label="Created until")
     ordering = django_filters.OrderingFilter(
         fields=(
             ("last_name", "name"),
@@ -75,36 +61,24 @@ class ContactFilter(django_filters.FilterSet):
 
     def filter_status(self, queryset, name, value):
         now = timezone.now()
-        is_customer = Q(customer_since__lte=now) & (
-            Q(churned_at__isnull=True) | Q(churned_at__gt=now)
-        )
+        is_customer = Q(customer_since__lte=now) & (Q(churned_at__isnull=True) | Q(churned_at__gt=now))
         if value == "customer":
             return queryset.filter(is_customer)
         if value == "churned":
             return queryset.filter(churned_at__lte=now)
-        return queryset.filter(
-            Q(customer_since__isnull=True) | Q(customer_since__gt=now)
-        )
+        return queryset.filter(Q(customer_since__isnull=True) | Q(customer_since__gt=now))
 
     def filter_industry(self, queryset, name, value):
         # A contact's industry falls back to its company's.
-        return queryset.filter(
-            Q(industry__iexact=value) | Q(industry="", company__industry__iexact=value)
-        )
+        return queryset.filter(Q(industry__iexact=value) | Q(industry="", company__industry__iexact=value))
 
 
 class CompanyFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        method="filter_search", label="Search", widget=SEARCH_INPUT
-    )
+    q = django_filters.CharFilter(method="filter_search", label="Search", widget=SEARCH_INPUT)
     industry = django_filters.CharFilter(lookup_expr="iexact")
     region = django_filters.CharFilter(lookup_expr="iexact")
-    size_band = django_filters.ChoiceFilter(
-        choices=Company.SizeBand.choices, empty_label="Any size"
-    )
-    owner = django_filters.ModelChoiceFilter(
-        queryset=active_users, empty_label="Any owner"
-    )
+    size_band = django_filters.ChoiceFilter(choices=Company.SizeBand.choices, empty_label="Any size")
+    owner = django_filters.ModelChoiceFilter(queryset=active_users, empty_label="Any owner")
     ordering = django_filters.OrderingFilter(
         fields=(
             ("name", "name"),
@@ -122,9 +96,7 @@ class CompanyFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         for term in value.split():
-            queryset = queryset.filter(
-                Q(name__icontains=term) | Q(domain__icontains=term)
-            )
+            queryset = queryset.filter(Q(name__icontains=term) | Q(domain__icontains=term))
         return queryset
 
 
@@ -133,12 +105,8 @@ class InteractionFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Interaction.Kind.choices)
     direction = django_filters.ChoiceFilter(choices=Interaction.Direction.choices)
     user = django_filters.ModelChoiceFilter(queryset=active_users)
-    occurred_after = django_filters.IsoDateTimeFilter(
-        field_name="occurred_at", lookup_expr="gte"
-    )
-    occurred_before = django_filters.IsoDateTimeFilter(
-        field_name="occurred_at", lookup_expr="lt"
-    )
+    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
     ordering = django_filters.OrderingFilter(fields=(("occurred_at", "occurred_at"),))
 
     class Meta:

@@ -31,9 +31,7 @@ class ContactForm(StyledFormMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["company"].queryset = Company.objects.order_by("name")
-        self.fields["channel"].queryset = self.fields["channel"].queryset.filter(
-            is_active=True
-        )
+        self.fields["channel"].queryset = self.fields["channel"].queryset.filter(is_active=True)
 
     def clean_email(self):
         return normalize_email(self.cleaned_data.get("email", ""))

@@ -40,9 +40,7 @@ class Company(models.Model):
         ENTERPRISE = "1000+", "More than 1,000 employees"
 
     name = models.CharField(max_length=200)
-    domain = models.CharField(
-        max_length=253, blank=True, help_text="Web domain, e.g. example.com"
-    )
+    domain = models.CharField(max_length=253, blank=True, help_text="Web domain, e.g. example.com")
     industry = models.CharField(max_length=100, blank=True)
     size_band = models.CharField(max_length=10, choices=SizeBand.choices, blank=True)
     region = models.CharField(max_length=100, blank=True)
@@ -53,9 +51,7 @@ class Company(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_companies",
     )
-    external_id = models.CharField(
-        max_length=100, blank=True, help_text="Id in the system it was imported from."
-    )
+    external_id = models.CharField(max_length=100, blank=True, help_text="Id in the system it was imported from.")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -98,9 +94,7 @@ class Contact(models.Model):
     )
     job_title = models.CharField(max_length=150, blank=True)
     region = models.CharField(max_length=100, blank=True)
-    industry = models.CharField(
-        max_length=100, blank=True, help_text="Leave empty to use the company's."
-    )
+    industry = models.CharField(max_length=100, blank=True, help_text="Leave empty to use the company's.")
     channel = models.ForeignKey(
         Channel,
         null=True,
@@ -118,9 +112,7 @@ class Contact(models.Model):
     customer_since = models.DateTimeField(null=True, blank=True, db_index=True)
     churned_at = models.DateTimeField(null=True, blank=True, db_index=True)
     email_opt_out = models.BooleanField("opted out of e-mail", default=False)
-    external_id = models.CharField(
-        max_length=100, blank=True, help_text="Id in the system it was imported from."
-    )
+    external_id = models.CharField(max_length=100, blank=True, help_text="Id in the system it was imported from.")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -128,9 +120,7 @@ class Contact(models.Model):
         ordering = ["last_name", "first_name", "id"]
         indexes = [
             models.Index(Lower("email"), name="contact_email_lower_idx"),
-            models.Index(
-                Lower("last_name"), Lower("first_name"), name="contact_name_lower_idx"
-            ),
+            models.Index(Lower("last_name"), Lower("first_name"), name="contact_name_lower_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -146,10 +136,7 @@ class Contact(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(churned_at__isnull=True)
-                | (
-                    Q(customer_since__isnull=False)
-                    & Q(churned_at__gte=models.F("customer_since"))
-                ),
+                | (Q(customer_since__isnull=False) & Q(churned_at__gte=models.F("customer_since"))),
                 name="contact_churn_after_customer_since",
                 violation_error_message="A contact can only churn after becoming a customer.",
             ),
@@ -172,10 +159,7 @@ class Contact(models.Model):
 
     @property
     def full_name(self) -> str:
-        return (
-            " ".join(part for part in (self.first_name, self.last_name) if part)
-            or self.email
-        )
+        return " ".join(part for part in (self.first_name, self.last_name) if part) or self.email
 
     @property
     def effective_industry(self) -> str:
@@ -221,9 +205,7 @@ class Interaction(models.Model):
         INBOUND = "inbound", "Inbound"
         OUTBOUND = "outbound", "Outbound"
 
-    contact = models.ForeignKey(
-        Contact, on_delete=models.CASCADE, related_name="interactions"
-    )
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="interactions")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     direction = models.CharField(max_length=10, choices=Direction.choices, blank=True)
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -241,11 +223,7 @@ class Interaction(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [
-            models.Index(
-                fields=["contact", "-occurred_at"], name="interaction_contact_time_idx"
-            )
-        ]
+        indexes = [models.Index(fields=["contact", "-occurred_at"], name="interaction_contact_time_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["external_id"],

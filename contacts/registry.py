@@ -28,9 +28,7 @@ class TimelineEntry:
 @dataclass
 class SearchGroup:
     label: str
-    results: list[tuple[str, str, str]] = field(
-        default_factory=list
-    )  # (title, detail, url)
+    results: list[tuple[str, str, str]] = field(default_factory=list)  # (title, detail, url)
     more_url: str = ""
 
 

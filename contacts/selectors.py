@@ -11,11 +11,7 @@ from .registry import SearchGroup, TimelineEntry
 
 
 def contact_list() -> QuerySet[Contact]:
-    last_touch = (
-        Interaction.objects.filter(contact=OuterRef("pk"))
-        .order_by("-occurred_at")
-        .values("occurred_at")[:1]
-    )
+    last_touch = Interaction.objects.filter(contact=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
     return Contact.objects.select_related("company", "channel", "owner").annotate(
         last_interaction_at=Subquery(last_touch)
     )
@@ -23,15 +19,9 @@ def contact_list() -> QuerySet[Contact]:
 
 def company_list() -> QuerySet[Company]:
     contact_count = (
-        Contact.objects.filter(company=OuterRef("pk"))
-        .order_by()
-        .values("company")
-        .annotate(n=Count("pk"))
-        .values("n")
+        Contact.objects.filter(company=OuterRef("pk")).order_by().values("company").annotate(n=Count("pk")).values("n")
     )
-    return Company.objects.select_related("owner").annotate(
-        contact_count=Subquery(contact_count)
-    )
+    return Company.objects.select_related("owner").annotate(contact_count=Subquery(contact_count))
 
 
 def interaction_list() -> QuerySet[Interaction]:
@@ -47,9 +37,7 @@ def contact_timeline(*, contact: Contact, limit: int = 50) -> list[TimelineEntry
             title=interaction.get_kind_display(),
             body=interaction.summary,
             actor=str(interaction.user or ""),
-            direction=interaction.get_direction_display()
-            if interaction.direction
-            else "",
+            direction=interaction.get_direction_display() if interaction.direction else "",
         )
         for interaction in contact.interactions.select_related("user")[:limit]
     ]
@@ -64,9 +52,7 @@ def _search_contacts(query: str, user, limit: int) -> SearchGroup | None:
         return None
     from .filters import ContactFilter
 
-    matches = ContactFilter(
-        {"q": query}, queryset=Contact.objects.select_related("company")
-    ).qs[:limit]
+    matches = ContactFilter({"q": query}, queryset=Contact.objects.select_related("company")).qs[:limit]
     return SearchGroup(
         label="Contacts",
         results=[

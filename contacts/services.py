@@ -51,9 +51,7 @@ def company_delete(*, company: Company) -> None:
 
 
 @transaction.atomic
-def contact_create(
-    *, data: dict, created_by: AbstractBaseUser | None = None
-) -> Contact:
+def contact_create(*, data: dict, created_by: AbstractBaseUser | None = None) -> Contact:
     """Create a contact. The creator owns it unless an owner is given."""
     contact = Contact()
     if created_by is not None and data.get("owner") is None:

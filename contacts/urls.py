@@ -7,9 +7,7 @@ app_name = "contacts"
 urlpatterns = [
     path("contacts/", views.ContactListView.as_view(), name="contact_list"),
     path("contacts/new/", views.ContactCreateView.as_view(), name="contact_create"),
-    path(
-        "contacts/<int:pk>/", views.ContactDetailView.as_view(), name="contact_detail"
-    ),
+    path("contacts/<int:pk>/", views.ContactDetailView.as_view(), name="contact_detail"),
     path(
         "contacts/<int:pk>/edit/",
         views.ContactUpdateView.as_view(),
@@ -27,9 +25,7 @@ urlpatterns = [
     ),
     path("companies/", views.CompanyListView.as_view(), name="company_list"),
     path("companies/new/", views.CompanyCreateView.as_view(), name="company_create"),
-    path(
-        "companies/<int:pk>/", views.CompanyDetailView.as_view(), name="company_detail"
-    ),
+    path("companies/<int:pk>/", views.CompanyDetailView.as_view(), name="company_detail"),
     path(
         "companies/<int:pk>/edit/",
         views.CompanyUpdateView.as_view(),

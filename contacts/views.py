@@ -39,9 +39,7 @@ class ContactDetailView(PagePermissionMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["timeline"] = selectors.contact_timeline(contact=self.object)
-        context["interaction_form"] = InteractionForm(
-            initial={"kind": "call", "direction": "outbound"}
-        )
+        context["interaction_form"] = InteractionForm(initial={"kind": "call", "direction": "outbound"})
         return context
 
 
@@ -54,15 +52,13 @@ class ContactCreateView(ServiceCreateView):
 
     def get_initial(self):
         initial = super().get_initial()
-        if company_id := self.request.GET.get("company", "").strip():
-            if company_id.isdigit():
-                initial["company"] = company_id
+        company_id = self.request.GET.get("company", "").strip()
+        if company_id.isdigit():
+            initial["company"] = company_id
         return initial
 
     def perform(self, form):
-        return services.contact_create(
-            data=form.cleaned_data, created_by=self.request.user
-        )
+        return services.contact_create(data=form.cleaned_data, created_by=self.request.user)
 
 
 class ContactUpdateView(ServiceUpdateView):
@@ -97,16 +93,12 @@ class InteractionLogView(PagePermissionMixin, View):
         status = 200
         if form.is_valid():
             try:
-                services.interaction_log(
-                    contact=contact, user=request.user, **form.cleaned_data
-                )
+                services.interaction_log(contact=contact, user=request.user, **form.cleaned_data)
             except ValidationError as error:
                 form.add_error(None, error)
                 status = 400
             else:
-                form = InteractionForm(
-                    initial={"kind": form.cleaned_data["kind"], "direction": "outbound"}
-                )
+                form = InteractionForm(initial={"kind": form.cleaned_data["kind"], "direction": "outbound"})
                 if not request.htmx:
                     messages.success(request, "Interaction logged.")
         else:
@@ -117,9 +109,7 @@ class InteractionLogView(PagePermissionMixin, View):
             "interaction_form": form,
         }
         if request.htmx:
-            return render(
-                request, "contacts/contact_detail.html#activity", context, status=status
-            )
+            return render(request, "contacts/contact_detail.html#activity", context, status=status)
         return render(
             request,
             "contacts/contact_detail.html",
@@ -147,11 +137,7 @@ class CompanyDetailView(PagePermissionMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["contacts"] = (
-            selectors.contact_list()
-            .filter(company=self.object)
-            .order_by("last_name")[:100]
-        )
+        context["contacts"] = selectors.contact_list().filter(company=self.object).order_by("last_name")[:100]
         return context
 
 

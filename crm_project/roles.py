@@ -34,9 +34,7 @@ ROLE_RULES: dict[str, dict[str, tuple[str, ...]]] = {
 ROLE_NAMES = tuple(ROLE_RULES)
 
 
-def _actions_for(
-    rules: dict[str, tuple[str, ...]], app_label: str, model: str
-) -> tuple[str, ...]:
+def _actions_for(rules: dict[str, tuple[str, ...]], app_label: str, model: str) -> tuple[str, ...]:
     return rules.get(f"{app_label}.{model}", rules.get(app_label, ()))
 
 
@@ -57,9 +55,7 @@ def sync_roles(apps) -> None:
             permission
             for permission in permissions
             if permission.codename.split("_", 1)[0]
-            in _actions_for(
-                rules, permission.content_type.app_label, permission.content_type.model
-            )
+            in _actions_for(rules, permission.content_type.app_label, permission.content_type.model)
             and permission.codename.endswith("_" + permission.content_type.model)
         ]
         group.permissions.set(granted)

@@ -14,3 +14,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+# Tasks run in-process in tests; the `celery_worker` fixture switches a test to the real broker.
+CELERY_TASK_ALWAYS_EAGER = True

@@ -15,9 +15,7 @@ def dashboard(request):
     """The start page: what the user can reach, and the latest activity they may see."""
     context = {}
     if request.user.has_perm("contacts.view_interaction"):
-        context["recent_interactions"] = contact_selectors.interaction_list().order_by(
-            "-occurred_at"
-        )[:10]
+        context["recent_interactions"] = contact_selectors.interaction_list().order_by("-occurred_at")[:10]
     return render(request, "dashboard.html", context)
 
 
@@ -64,10 +62,6 @@ def health(request):
         except Exception:  # a health page reports failures, it never raises them
             checks[name] = "error"
     healthy = checks["database"] == "ok"
-    body = {
-        "status": "ok"
-        if healthy and "error" not in checks.values()
-        else ("degraded" if healthy else "error")
-    }
+    body = {"status": "ok" if healthy and "error" not in checks.values() else ("degraded" if healthy else "error")}
     body.update(checks)
     return JsonResponse(body, status=200 if healthy else 503)

@@ -27,14 +27,8 @@ class FilteredListView(PagePermissionMixin, ListView):
         data = self.request.GET.copy()
         if self.default_ordering and not data.get("ordering"):
             data["ordering"] = self.default_ordering
-        self.filterset = self.filterset_class(
-            data, queryset=self.get_base_queryset(), request=self.request
-        )
-        return (
-            self.filterset.qs
-            if self.filterset.is_valid()
-            else self.filterset.queryset.none()
-        )
+        self.filterset = self.filterset_class(data, queryset=self.get_base_queryset(), request=self.request)
+        return self.filterset.qs if self.filterset.is_valid() else self.filterset.queryset.none()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -88,9 +88,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "created_at",
-                    models.DateTimeField(
-                        db_index=True, default=django.utils.timezone.now
-                    ),
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
                 ),
                 ("updated_at", models.DateTimeField(auto_now=True)),
                 (
@@ -145,9 +143,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "email_opt_out",
-                    models.BooleanField(
-                        default=False, verbose_name="opted out of e-mail"
-                    ),
+                    models.BooleanField(default=False, verbose_name="opted out of e-mail"),
                 ),
                 (
                     "external_id",
@@ -159,9 +155,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "created_at",
-                    models.DateTimeField(
-                        db_index=True, default=django.utils.timezone.now
-                    ),
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
                 ),
                 ("updated_at", models.DateTimeField(auto_now=True)),
                 (
@@ -235,9 +229,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "occurred_at",
-                    models.DateTimeField(
-                        db_index=True, default=django.utils.timezone.now
-                    ),
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
                 ),
                 ("summary", models.TextField(blank=True, max_length=10000)),
                 ("external_id", models.CharField(blank=True, max_length=100)),
@@ -331,18 +323,14 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="contact",
             constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("email", ""), ("first_name", ""), ("last_name", ""), _negated=True
-                ),
+                condition=models.Q(("email", ""), ("first_name", ""), ("last_name", ""), _negated=True),
                 name="contact_has_name_or_email",
                 violation_error_message="Give the contact a name or an e-mail address.",
             ),
         ),
         migrations.AddIndex(
             model_name="interaction",
-            index=models.Index(
-                fields=["contact", "-occurred_at"], name="interaction_contact_time_idx"
-            ),
+            index=models.Index(fields=["contact", "-occurred_at"], name="interaction_contact_time_idx"),
         ),
         migrations.AddConstraint(
             model_name="interaction",
