@@ -109,7 +109,8 @@ class InteractionLogView(PagePermissionMixin, View):
             "interaction_form": form,
         }
         if request.htmx:
-            return render(request, "contacts/contact_detail.html#activity", context, status=status)
+            # htmx swaps in 2xx answers only: the form with its errors must come back as 200 to be seen.
+            return render(request, "contacts/contact_detail.html#activity", context)
         return render(
             request,
             "contacts/contact_detail.html",
