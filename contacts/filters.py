@@ -12,6 +12,7 @@ from .models import Channel, Company, Contact, Interaction
 from .selectors import active_users
 
 SEARCH_INPUT = forms.TextInput(attrs={"type": "search", "placeholder": "Name, e-mail, phone…"})
+DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 
 
 def staff_choices(request):
@@ -20,13 +21,26 @@ def staff_choices(request):
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
-    """Sorts by the chosen columns, then by id, so pages never repeat or skip rows that tie."""
+    """Sorts by the chosen columns, then by id, so pages never repeat or skip rows that tie.
+
+    `then_by` names further columns per sort column ({"last_name": ["first_name"]}).
+    """
+
+    def __init__(self, *args, then_by: dict[str, list[str]] | None = None, **kwargs):
+        self.then_by = then_by or {}
+        super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):
         if value in EMPTY_VALUES:
             return qs
         qs = super().filter(qs, value)
-        return qs.order_by(*qs.query.order_by, "pk")
+        order_by = []
+        for column in qs.query.order_by:
+            order_by.append(column)
+            descending = column.startswith("-")
+            for extra in self.then_by.get(column.lstrip("-"), []):
+                order_by.append(f"-{extra}" if descending else extra)
+        return qs.order_by(*order_by, "pk")
 
 
 class ContactFilter(django_filters.FilterSet):
@@ -46,9 +60,14 @@ class ContactFilter(django_filters.FilterSet):
     owner = django_filters.ModelChoiceFilter(queryset=staff_choices, empty_label="Any owner")
     region = django_filters.CharFilter(lookup_expr="iexact")
     industry = django_filters.CharFilter(method="filter_industry")
-    created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label="Created from")
-    created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label="Created until")
+    created_after = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label="Created from", widget=DATE_INPUT
+    )
+    created_before = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label="Created until", widget=DATE_INPUT
+    )
     ordering = StableOrderingFilter(
+        then_by={"last_name": ["first_name"]},
         fields=(
             ("last_name", "name"),
             ("email", "email"),
