@@ -145,6 +145,6 @@ def log_in(page):
         with page.expect_navigation():
             form.get_by_role("button", name="Log in").click()
         expect(page).not_to_have_url(re.compile(re.escape(reverse("login"))))
-        expect(page.get_by_role("button", name=user.get_username())).to_be_visible()
+        expect(page.get_by_role("button", name=user.get_full_name() or user.get_username())).to_be_visible()
 
     return log_in

@@ -87,7 +87,7 @@ def test_sales_rep_creates_company_and_contact_logs_a_call_and_finds_it_again(
     expect(first_entry).to_contain_text("Call")
     expect(first_entry).to_contain_text("Outbound")
     expect(first_entry).to_contain_text(CALL_SUMMARY)
-    expect(first_entry).to_contain_text("rita.rep")
+    expect(first_entry).to_contain_text("Rita Reyes")
     expect(timeline).not_to_contain_text("Nothing yet")
     expect(page.get_by_label("Summary")).to_have_value("")
     assert page.url == contact_url
