@@ -41,10 +41,12 @@ def _actions_for(rules: dict[str, tuple[str, ...]], app_label: str, model: str) 
 def sync_roles(apps) -> None:
     """Create the role groups and give each exactly the permissions its rules grant."""
     for app_config in apps.get_app_configs():
-        # Permissions are normally created after migrations; make sure they exist now.
-        app_config.models_module = True
+        # Permissions are normally created after migrations; make sure they exist now. create_permissions
+        # skips app configs without a models module, as a migration's historical ones are; put it back after.
+        models_module = getattr(app_config, "models_module", None)
+        app_config.models_module = models_module or True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = models_module
 
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
