@@ -12,8 +12,26 @@ VIEW = ("view",)
 
 # role -> {"app_label" or "app_label.model": actions}; a model entry overrides its app's.
 ROLE_RULES: dict[str, dict[str, tuple[str, ...]]] = {
-    "sales": {"contacts": ALL, "contacts.channel": VIEW, "sales": ALL},
-    "support": {"contacts": ALL, "contacts.channel": VIEW, "support": ALL},
+    "sales": {
+        "contacts": ALL,
+        "contacts.channel": VIEW,
+        "sales": ALL,
+        # Set up by administrators; history is written by the services only.
+        "sales.pipeline": VIEW,
+        "sales.stage": VIEW,
+        "sales.dealstagechange": VIEW,
+        "sales.salesevent": VIEW,
+        # Sales reads a contact's tickets but does not work them.
+        "support.ticket": VIEW,
+        "support.ticketmessage": VIEW,
+    },
+    "support": {
+        "contacts": ALL,
+        "contacts.channel": VIEW,
+        "support": ALL,
+        "support.slapolicy": VIEW,
+        "support.ticketevent": VIEW,
+    },
     "manager": {
         "contacts": VIEW,
         "sales": VIEW,
