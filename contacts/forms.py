@@ -1,4 +1,5 @@
 from django import forms
+from django.db.models import Q
 
 from crm_project.forms import StyledFormMixin
 
@@ -31,7 +32,9 @@ class ContactForm(StyledFormMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["company"].queryset = Company.objects.order_by("name")
-        self.fields["channel"].queryset = self.fields["channel"].queryset.filter(is_active=True)
+        # Active channels only, but a contact keeps the one it has even after it is retired.
+        current = self.instance.channel_id if self.instance.pk else None
+        self.fields["channel"].queryset = self.fields["channel"].queryset.filter(Q(is_active=True) | Q(pk=current))
 
     def clean_email(self):
         return normalize_email(self.cleaned_data.get("email", ""))

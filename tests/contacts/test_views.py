@@ -658,3 +658,17 @@ def test_manager_does_not_see_the_edit_buttons(client, manager_user):
     html = response.content.decode()
     assert reverse("contacts:contact_update", args=[contact.pk]) not in html
     assert "Log an interaction" not in html
+
+
+def test_a_contact_whose_channel_was_retired_can_still_be_saved(sales_client):
+    retired = ChannelFactory(name="Trade fair 2024", is_active=False)
+    contact = ContactFactory(channel=retired)
+
+    response = sales_client.post(
+        reverse("contacts:contact_update", args=[contact.pk]),
+        {"first_name": "Kept", "last_name": contact.last_name, "email": contact.email, "channel": retired.pk},
+    )
+
+    assert response.status_code == 302
+    contact.refresh_from_db()
+    assert (contact.first_name, contact.channel) == ("Kept", retired)
