@@ -130,6 +130,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
 CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "UTC")
 CELERY_BEAT_SCHEDULE = {
+    "close-resolved-tickets": {
+        "task": "support.tasks.close_resolved_tickets",
+        "schedule": crontab(minute=5),
+    },
     "clear-expired-sessions": {
         "task": "crm_project.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=30),
@@ -165,6 +169,11 @@ USE_I18N = True
 USE_TZ = True
 
 CRM_CURRENCY = os.environ.get("CRM_CURRENCY", "EUR")
+
+# Help desk: SLA hours are calendar hours unless a weekly schedule is given ("mon-fri 09:00-17:00").
+SUPPORT_BUSINESS_HOURS = os.environ.get("SUPPORT_BUSINESS_HOURS", "")
+SUPPORT_TIME_ZONE = os.environ.get("SUPPORT_TIME_ZONE", TIME_ZONE)
+SUPPORT_AUTO_CLOSE_DAYS = int(os.environ.get("SUPPORT_AUTO_CLOSE_DAYS", "7"))
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
