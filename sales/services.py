@@ -99,6 +99,14 @@ def lead_update(*, lead: Lead, data: dict, actor: User | None = None) -> Lead:
     return apply_and_save(lead, LEAD_FIELDS, data)
 
 
+@transaction.atomic
+def lead_delete(*, lead: Lead) -> None:
+    """Delete a lead that was captured by mistake; a converted lead stays as the deal's history."""
+    if lead.status == Lead.Status.CONVERTED:
+        refuse("A converted lead cannot be deleted: its deal refers to it.")
+    lead.delete()
+
+
 def _locked_lead(lead: Lead) -> Lead:
     return Lead.objects.select_for_update().get(pk=lead.pk)
 
@@ -284,6 +292,14 @@ def deal_create(*, data: dict, actor: User | None = None, pipeline: Pipeline | N
 def deal_update(*, deal: Deal, data: dict, actor: User | None = None) -> Deal:
     """Edit a deal's details (stage and state change through their own services)."""
     return apply_and_save(deal, DEAL_FIELDS, data)
+
+
+@transaction.atomic
+def deal_delete(*, deal: Deal) -> None:
+    """Delete an open deal entered by mistake; closed deals are history that KPIs count."""
+    if deal.status != Deal.Status.OPEN:
+        refuse("A won or lost deal cannot be deleted; reopen it first if it was a mistake.")
+    deal.delete()
 
 
 def _locked_deal(deal: Deal) -> Deal:
