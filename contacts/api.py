@@ -1,27 +1,46 @@
 """The contacts API: explicit serializer fields, the pages' FilterSets, writes through services."""
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
 from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from . import selectors, services
 from .filters import ChannelFilter, CompanyFilter, ContactFilter, InteractionFilter
 from .models import Channel, Company, Contact, Interaction, normalize_email
 
+IN_USE_MESSAGE = "Other records still refer to this one."
+
 
 def raise_as_api_error(error: DjangoValidationError):
     """A model ValidationError becomes a 400 with per-field messages."""
     if hasattr(error, "error_dict"):
-        raise ValidationError(error.message_dict)
-    raise ValidationError({"non_field_errors": error.messages})
+        # Django names errors of the whole record "__all__"; DRF clients expect "non_field_errors".
+        raise ValidationError(
+            {
+                (api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field): messages
+                for field, messages in error.message_dict.items()
+            }
+        )
+    raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: error.messages})
 
 
 class ChannelSerializer(serializers.ModelSerializer):
     class Meta:
         model = Channel
         fields = ["id", "name", "is_active"]
+
+    def validate_name(self, value):
+        # DRF does not check the case-insensitive (expression) constraint; the database would answer 500.
+        taken = Channel.objects.filter(name__iexact=value)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise ValidationError("A channel with this name already exists.")
+        return value
 
 
 class CompanySerializer(serializers.ModelSerializer):
@@ -161,7 +180,7 @@ class ServiceModelViewSet(viewsets.ModelViewSet):
         try:
             self.perform_service_delete(instance)
         except ProtectedError:
-            raise ValidationError({"non_field_errors": ["Other records still refer to this one."]}) from None
+            raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [IN_USE_MESSAGE]}) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -169,6 +188,13 @@ class ChannelViewSet(viewsets.ModelViewSet):
     queryset = Channel.objects.all()
     serializer_class = ChannelSerializer
     filterset_class = ChannelFilter
+
+    def perform_destroy(self, instance):
+        # Contacts protect their channel: a 400 that says so, not a 500.
+        try:
+            instance.delete()
+        except ProtectedError:
+            raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [IN_USE_MESSAGE]}) from None
 
 
 class CompanyViewSet(ServiceModelViewSet):

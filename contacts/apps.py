@@ -1,6 +1,18 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _sync_roles(sender, apps=None, **kwargs):
+    from crm_project.roles import sync_roles
+
+    sync_roles(apps)
 
 
 class ContactsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "contacts"
+
+    def ready(self):
+        # The role groups come from a data migration; this keeps them (and their permissions)
+        # whole after every migrate and after a test database flush.
+        post_migrate.connect(_sync_roles, sender=self, dispatch_uid="contacts.sync_roles")

@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
+from django_filters.constants import EMPTY_VALUES
 
 from crm_project.forms import StyledForm
 
@@ -11,6 +12,35 @@ from .models import Channel, Company, Contact, Interaction
 from .selectors import active_users
 
 SEARCH_INPUT = forms.TextInput(attrs={"type": "search", "placeholder": "Name, e-mail, phone…"})
+DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+
+
+def staff_choices(request):
+    """django-filter calls a callable queryset with the request."""
+    return active_users()
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """Sorts by the chosen columns, then by id, so pages never repeat or skip rows that tie.
+
+    `then_by` names further columns per sort column ({"last_name": ["first_name"]}).
+    """
+
+    def __init__(self, *args, then_by: dict[str, list[str]] | None = None, **kwargs):
+        self.then_by = then_by or {}
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        qs = super().filter(qs, value)
+        order_by = []
+        for column in qs.query.order_by:
+            order_by.append(column)
+            descending = column.startswith("-")
+            for extra in self.then_by.get(column.lstrip("-"), []):
+                order_by.append(f"-{extra}" if descending else extra)
+        return qs.order_by(*order_by, "pk")
 
 
 class ContactFilter(django_filters.FilterSet):
@@ -27,12 +57,17 @@ class ContactFilter(django_filters.FilterSet):
     )
     channel = django_filters.ModelChoiceFilter(queryset=Channel.objects.all(), empty_label="Any channel")
     company = django_filters.NumberFilter(field_name="company_id", widget=forms.HiddenInput)
-    owner = django_filters.ModelChoiceFilter(queryset=active_users, empty_label="Any owner")
+    owner = django_filters.ModelChoiceFilter(queryset=staff_choices, empty_label="Any owner")
     region = django_filters.CharFilter(lookup_expr="iexact")
     industry = django_filters.CharFilter(method="filter_industry")
-    created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label="Created from")
-    created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label="Created until")
-    ordering = django_filters.OrderingFilter(
+    created_after = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label="Created from", widget=DATE_INPUT
+    )
+    created_before = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label="Created until", widget=DATE_INPUT
+    )
+    ordering = StableOrderingFilter(
+        then_by={"last_name": ["first_name"]},
         fields=(
             ("last_name", "name"),
             ("email", "email"),
@@ -78,8 +113,8 @@ class CompanyFilter(django_filters.FilterSet):
     industry = django_filters.CharFilter(lookup_expr="iexact")
     region = django_filters.CharFilter(lookup_expr="iexact")
     size_band = django_filters.ChoiceFilter(choices=Company.SizeBand.choices, empty_label="Any size")
-    owner = django_filters.ModelChoiceFilter(queryset=active_users, empty_label="Any owner")
-    ordering = django_filters.OrderingFilter(
+    owner = django_filters.ModelChoiceFilter(queryset=staff_choices, empty_label="Any owner")
+    ordering = StableOrderingFilter(
         fields=(
             ("name", "name"),
             ("industry", "industry"),
@@ -104,17 +139,26 @@ class InteractionFilter(django_filters.FilterSet):
     contact = django_filters.NumberFilter(field_name="contact_id")
     kind = django_filters.ChoiceFilter(choices=Interaction.Kind.choices)
     direction = django_filters.ChoiceFilter(choices=Interaction.Direction.choices)
-    user = django_filters.ModelChoiceFilter(queryset=active_users)
+    user = django_filters.ModelChoiceFilter(queryset=staff_choices)
     occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
-    ordering = django_filters.OrderingFilter(fields=(("occurred_at", "occurred_at"),))
+    q = django_filters.CharFilter(method="filter_search", label="Search")
+    ordering = StableOrderingFilter(fields=(("occurred_at", "occurred_at"),))
 
     class Meta:
         model = Interaction
         fields = ["contact", "kind", "direction", "user"]
 
+    def filter_search(self, queryset, name, value):
+        for term in value.split():
+            queryset = queryset.filter(summary__icontains=term)
+        return queryset
+
 
 class ChannelFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Search")
+    ordering = StableOrderingFilter(fields=(("name", "name"),))
+
     class Meta:
         model = Channel
         fields = ["is_active"]

@@ -41,7 +41,7 @@ class InteractionForm(StyledFormMixin, forms.ModelForm):
     occurred_at = forms.DateTimeField(
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        help_text="Leave empty for now.",
+        help_text="Leave empty for now; in the local time shown below.",
     )
 
     class Meta:

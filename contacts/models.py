@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -9,6 +10,9 @@ from django.utils import timezone
 def normalize_email(value: str) -> str:
     """E-mails are stored trimmed and lower-cased: matching and uniqueness ignore case."""
     return (value or "").strip().lower()
+
+
+DUPLICATE_EMAIL_MESSAGE = "A contact with this e-mail already exists."
 
 
 class Channel(models.Model):
@@ -127,7 +131,7 @@ class Contact(models.Model):
                 Lower("email"),
                 condition=~Q(email=""),
                 name="contact_email_ci_unique",
-                violation_error_message="A contact with this e-mail already exists.",
+                violation_error_message=DUPLICATE_EMAIL_MESSAGE,
             ),
             models.UniqueConstraint(
                 fields=["external_id"],
@@ -156,6 +160,18 @@ class Contact(models.Model):
 
     def get_absolute_url(self):
         return reverse("contacts:contact_detail", args=[self.pk])
+
+    def clean_fields(self, exclude=None):
+        # Validate the e-mail as it will be stored: " Ada@Example.com " is a valid address.
+        self.email = normalize_email(self.email)
+        super().clean_fields(exclude=exclude)
+
+    def clean(self):
+        super().clean()
+        # The constraint is on Lower("email"), which Django reports without a field; say it on the e-mail.
+        # (full_clean then skips the constraint for the field, so the message is not shown twice.)
+        if self.email and Contact.objects.filter(email__iexact=self.email).exclude(pk=self.pk).exists():
+            raise ValidationError({"email": ValidationError(DUPLICATE_EMAIL_MESSAGE, code="unique")})
 
     @property
     def full_name(self) -> str:

@@ -5,6 +5,8 @@ from urllib.parse import urlencode
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 
+from crm_project.templatetags.crm import display_name
+
 from . import registry
 from .models import Company, Contact, Interaction
 from .registry import SearchGroup, TimelineEntry
@@ -36,7 +38,7 @@ def contact_timeline(*, contact: Contact, limit: int = 50) -> list[TimelineEntry
             kind=interaction.kind,
             title=interaction.get_kind_display(),
             body=interaction.summary,
-            actor=str(interaction.user or ""),
+            actor=display_name(interaction.user),
             direction=interaction.get_direction_display() if interaction.direction else "",
         )
         for interaction in contact.interactions.select_related("user")[:limit]

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views import View
 from django.views.generic import DetailView
@@ -76,6 +76,7 @@ class ContactDeleteView(ServiceDeleteView):
     permission_required = "contacts.delete_contact"
     model = Contact
     success_url = reverse_lazy("contacts:contact_list")
+    delete_note = "Its logged interactions are deleted with it."
 
     def perform(self, obj):
         services.contact_delete(contact=obj)
@@ -98,9 +99,10 @@ class InteractionLogView(PagePermissionMixin, View):
                 form.add_error(None, error)
                 status = 400
             else:
-                form = InteractionForm(initial={"kind": form.cleaned_data["kind"], "direction": "outbound"})
-                if not request.htmx:
+                if not request.htmx:  # post/redirect/get: a reload does not log it twice
                     messages.success(request, "Interaction logged.")
+                    return redirect(contact)
+                form = InteractionForm(initial={"kind": form.cleaned_data["kind"], "direction": "outbound"})
         else:
             status = 400
         context = {
@@ -109,7 +111,8 @@ class InteractionLogView(PagePermissionMixin, View):
             "interaction_form": form,
         }
         if request.htmx:
-            return render(request, "contacts/contact_detail.html#activity", context, status=status)
+            # htmx swaps in 2xx answers only: the form with its errors must come back as 200 to be seen.
+            return render(request, "contacts/contact_detail.html#activity", context)
         return render(
             request,
             "contacts/contact_detail.html",
@@ -169,6 +172,7 @@ class CompanyDeleteView(ServiceDeleteView):
     permission_required = "contacts.delete_company"
     model = Company
     success_url = reverse_lazy("contacts:company_list")
+    delete_note = "Its contacts stay, without a company."
 
     def perform(self, obj):
         services.company_delete(company=obj)

@@ -80,19 +80,23 @@ class ServiceDeleteView(PagePermissionMixin, DeleteView):
 
     template_name = "confirm_delete.html"
     success_message = "Deleted {object}."
+    delete_note = ""  # what else goes, or stays, with the record
 
     def perform(self, obj):
         raise NotImplementedError
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "delete_note": self.delete_note}
 
     def form_valid(self, form):
         name = str(self.object)
         try:
             self.perform(self.object)
         except ProtectedError:
-            messages.error(
-                self.request,
-                f"{name} cannot be deleted: other records still refer to it.",
-            )
+            messages.error(self.request, f"{name} cannot be deleted: other records still refer to it.")
+            return redirect(self.object.get_absolute_url())
+        except ValidationError as error:
+            messages.error(self.request, " ".join(error.messages))
             return redirect(self.object.get_absolute_url())
         messages.success(self.request, self.success_message.format(object=name))
         return redirect(self.get_success_url())

@@ -1,5 +1,6 @@
 import factory
 from django.utils import timezone
+from django.utils.text import slugify
 
 from contacts.models import Channel, Company, Contact, Interaction
 
@@ -17,7 +18,7 @@ class CompanyFactory(factory.django.DjangoModelFactory):
         model = Company
 
     name = factory.Sequence(lambda n: f"Company {n} Ltd")
-    domain = factory.LazyAttribute(lambda c: f"{c.name.split()[1]}.example.com")
+    domain = factory.LazyAttribute(lambda c: f"{slugify(c.name)}.example.com")
     industry = "Software"
     region = "Europe"
 
