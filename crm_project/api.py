@@ -1,17 +1,27 @@
 """Building blocks shared by every app's API."""
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
 from rest_framework import status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+IN_USE_MESSAGE = "Other records still refer to this one."
 
 
 def raise_as_api_error(error: DjangoValidationError):
     """A model or service ValidationError becomes a 400 with per-field messages."""
     if hasattr(error, "error_dict"):
-        raise ValidationError(error.message_dict) from None
-    raise ValidationError({"non_field_errors": error.messages}) from None
+        # Django names errors of the whole record "__all__"; DRF clients expect "non_field_errors".
+        raise ValidationError(
+            {
+                (api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field): messages
+                for field, messages in error.message_dict.items()
+            }
+        ) from None
+    raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: error.messages}) from None
 
 
 class ServiceModelViewSet(viewsets.ModelViewSet):
@@ -47,7 +57,7 @@ class ServiceModelViewSet(viewsets.ModelViewSet):
         try:
             self.perform_service_delete(instance)
         except ProtectedError:
-            raise ValidationError({"non_field_errors": ["Other records still refer to this one."]}) from None
+            raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [IN_USE_MESSAGE]}) from None
         except DjangoValidationError as error:
             raise_as_api_error(error)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -96,8 +96,8 @@ def test_bulk_assign_with_an_unknown_lead_changes_nothing(sales_api, make_user):
 
 
 def test_move_win_lose_and_reopen_a_deal(sales_api):
-    deal = DealFactory()
-    url = f"/api/deals/{deal.pk}"
+    created = sales_api.post("/api/deals/", {"title": "Fleet", "contact": ContactFactory().pk}, format="json")
+    url = f"/api/deals/{created.data['id']}"
 
     moved = sales_api.post(f"{url}/move/", {"stage": stage("Proposal").pk}, format="json")
     won = sales_api.post(f"{url}/win/", format="json")
