@@ -3,9 +3,19 @@
 from rest_framework.routers import DefaultRouter
 
 from contacts import api as contacts_api
+from sales import api as sales_api
 
 router = DefaultRouter()
 router.register("channels", contacts_api.ChannelViewSet, basename="channel")
 router.register("companies", contacts_api.CompanyViewSet, basename="company")
 router.register("contacts", contacts_api.ContactViewSet, basename="contact")
 router.register("interactions", contacts_api.InteractionViewSet, basename="interaction")
+
+router.register("pipelines", sales_api.PipelineViewSet, basename="pipeline")
+router.register("campaigns", sales_api.CampaignViewSet, basename="campaign")
+router.register("spend", sales_api.SpendViewSet, basename="spend")
+router.register("leads", sales_api.LeadViewSet, basename="lead")
+router.register("deals", sales_api.DealViewSet, basename="deal")
+router.register("orders", sales_api.OrderViewSet, basename="order")
+router.register("subscriptions", sales_api.SubscriptionViewSet, basename="subscription")
+router.register("customers", sales_api.CustomerViewSet, basename="customer")

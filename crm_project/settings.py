@@ -134,6 +134,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "support.tasks.close_resolved_tickets",
         "schedule": crontab(minute=5),
     },
+    "expire-due-subscriptions": {
+        "task": "sales.tasks.expire_due_subscriptions",
+        "schedule": crontab(hour=0, minute=15),
+    },
     "clear-expired-sessions": {
         "task": "crm_project.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=30),
@@ -216,6 +220,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "InteractionKindEnum": "contacts.models.Interaction.Kind",
+        "DealKindEnum": "sales.models.Deal.Kind",
+        "DealStatusEnum": "sales.models.Deal.Status",
+        "LeadStatusEnum": "sales.models.Lead.Status",
+    },
 }
 
 # Security settings that hold in production; DEBUG relaxes the HTTPS-only ones.

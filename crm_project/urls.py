@@ -29,6 +29,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("", include("contacts.urls")),
+    path("", include("sales.urls")),
     path("api/", include(router.urls)),
     path("api/auth/token/", obtain_auth_token, name="api_token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

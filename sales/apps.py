@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class SalesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "sales"
+
+    def ready(self):
+        from contacts import registry
+
+        from . import timeline
+
+        registry.register_timeline_source(timeline.contact_timeline)
+        registry.register_search_provider(timeline.search_leads)
+        registry.register_search_provider(timeline.search_deals)

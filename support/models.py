@@ -44,7 +44,10 @@ class SlaPolicy(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_priority_display()}: reply in {self.first_response_hours} h, resolve in {self.resolution_hours} h"
+        return (
+            f"{self.get_priority_display()}: reply in {self.first_response_hours} h, "
+            f"resolve in {self.resolution_hours} h"
+        )
 
 
 class Ticket(models.Model):
@@ -102,7 +105,7 @@ class Ticket(models.Model):
                 condition=(Q(status__in=["resolved", "closed"]) & Q(resolved_at__isnull=False))
                 | (Q(status__in=["new", "open", "pending"]) & Q(resolved_at__isnull=True)),
                 name="ticket_resolved_has_time",
-                violation_error_message="A resolved or closed ticket has a resolution time; an unresolved one has none.",
+                violation_error_message="A resolved or closed ticket has a resolution time; an open one has none.",
             ),
             models.CheckConstraint(
                 condition=Q(first_response_at__isnull=True) | Q(first_response_at__gte=F("created_at")),
@@ -115,7 +118,8 @@ class Ticket(models.Model):
                 violation_error_message="A ticket cannot be resolved before it was created.",
             ),
             models.CheckConstraint(
-                condition=(Q(status="closed") & Q(closed_at__isnull=False)) | (~Q(status="closed") & Q(closed_at__isnull=True)),
+                condition=(Q(status="closed") & Q(closed_at__isnull=False))
+                | (~Q(status="closed") & Q(closed_at__isnull=True)),
                 name="ticket_closed_has_time",
             ),
             models.UniqueConstraint(

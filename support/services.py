@@ -107,7 +107,12 @@ def ticket_reply(*, ticket: Ticket, author: User, body: str) -> TicketMessage:
     if ticket.status == Ticket.Status.CLOSED:
         refuse("This ticket is closed: a reply cannot be added. Open a new ticket instead.")
     message = TicketMessage.objects.create(
-        ticket=ticket, author_kind=TicketMessage.Author.AGENT, author=author, is_public=True, body=_clean_body(body)
+        ticket=ticket,
+        author_kind=TicketMessage.Author.AGENT,
+        author=author,
+        is_public=True,
+        body=_clean_body(body),
+        created_at=timezone.now(),
     )
     ticket.agent_replies += 1
     if ticket.first_response_at is None:
@@ -125,7 +130,12 @@ def ticket_add_note(*, ticket: Ticket, author: User, body: str) -> TicketMessage
     if ticket.status == Ticket.Status.CLOSED:
         refuse("This ticket is closed: nothing can be added.")
     message = TicketMessage.objects.create(
-        ticket=ticket, author_kind=TicketMessage.Author.AGENT, author=author, is_public=False, body=_clean_body(body)
+        ticket=ticket,
+        author_kind=TicketMessage.Author.AGENT,
+        author=author,
+        is_public=False,
+        body=_clean_body(body),
+        created_at=timezone.now(),
     )
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
     return message
@@ -138,7 +148,7 @@ def ticket_customer_message(*, ticket: Ticket, body: str) -> TicketMessage:
     if ticket.status == Ticket.Status.CLOSED:
         refuse("This ticket is closed; the customer's message needs a new ticket.")
     message = TicketMessage.objects.create(
-        ticket=ticket, author_kind=TicketMessage.Author.CUSTOMER, body=_clean_body(body)
+        ticket=ticket, author_kind=TicketMessage.Author.CUSTOMER, body=_clean_body(body), created_at=timezone.now()
     )
     if ticket.status == Ticket.Status.RESOLVED:
         _reopen(ticket, None, "by the customer's message")

@@ -45,7 +45,9 @@ def business_hours() -> BusinessHours | None:
     return BusinessHours.parse(schedule, getattr(settings, "SUPPORT_TIME_ZONE", settings.TIME_ZONE))
 
 
-def add_hours(start: datetime.datetime, hours: Decimal | float, hours_of_business: BusinessHours | None) -> datetime.datetime:
+def add_hours(
+    start: datetime.datetime, hours: Decimal | float, hours_of_business: BusinessHours | None
+) -> datetime.datetime:
     """The instant `hours` of working time after `start` (plain hours without a schedule)."""
     remaining = datetime.timedelta(hours=float(hours))
     if hours_of_business is None:

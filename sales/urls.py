@@ -1,0 +1,13 @@
+"""Each views module declares its own urlpatterns; this file only gathers them."""
+
+from .views import campaigns, deals, leads, orders, subscriptions
+
+app_name = "sales"
+
+urlpatterns = [
+    *leads.urlpatterns,
+    *campaigns.urlpatterns,
+    *deals.urlpatterns,
+    *orders.urlpatterns,
+    *subscriptions.urlpatterns,
+]
