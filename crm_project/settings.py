@@ -179,6 +179,14 @@ SUPPORT_BUSINESS_HOURS = os.environ.get("SUPPORT_BUSINESS_HOURS", "")
 SUPPORT_TIME_ZONE = os.environ.get("SUPPORT_TIME_ZONE", TIME_ZONE)
 SUPPORT_AUTO_CLOSE_DAYS = int(os.environ.get("SUPPORT_AUTO_CLOSE_DAYS", "7"))
 
+# Surveys: links in e-mails are absolute, so the public address of the app is needed.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+SURVEY_LINK_DAYS = int(os.environ.get("SURVEY_LINK_DAYS", "30"))  # a link expires after this many days
+SURVEY_QUIET_DAYS = int(os.environ.get("SURVEY_QUIET_DAYS", "90"))  # do not ask the same contact more often
+SURVEY_SEND_BATCH = int(os.environ.get("SURVEY_SEND_BATCH", "200"))  # e-mails per Celery task
+SURVEY_PAGE_RATE = os.environ.get("SURVEY_PAGE_RATE", "60/m")  # requests per client address on /s/
+SURVEY_BAD_TOKEN_RATE = os.environ.get("SURVEY_BAD_TOKEN_RATE", "10/m")  # unknown links per client address
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Front-end packages come from npm (package-lock.json) and are served from our own origin.
