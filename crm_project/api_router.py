@@ -19,3 +19,9 @@ router.register("deals", sales_api.DealViewSet, basename="deal")
 router.register("orders", sales_api.OrderViewSet, basename="order")
 router.register("subscriptions", sales_api.SubscriptionViewSet, basename="subscription")
 router.register("customers", sales_api.CustomerViewSet, basename="customer")
+
+from surveys import api as surveys_api  # noqa: E402
+
+router.register("surveys", surveys_api.SurveyViewSet, basename="survey")
+router.register("invitations", surveys_api.InvitationViewSet, basename="invitation")
+router.register("responses", surveys_api.ResponseViewSet, basename="response")

@@ -233,6 +233,7 @@ SPECTACULAR_SETTINGS = {
         "DealKindEnum": "sales.models.Deal.Kind",
         "DealStatusEnum": "sales.models.Deal.Status",
         "LeadStatusEnum": "sales.models.Lead.Status",
+        "SurveyKindEnum": "surveys.models.SurveyKind",
     },
 }
 

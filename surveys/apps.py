@@ -12,6 +12,13 @@ class SurveysConfig(AppConfig):
     name = "surveys"
 
     def ready(self):
+        from contacts import registry as contacts_registry
         from support import registry as support_registry
 
+        from . import demo, timeline
+
         support_registry.on_ticket_resolved(_ticket_resolved)
+        contacts_registry.register_timeline_source(timeline.contact_timeline)
+        contacts_registry.register_contact_panel(timeline.contact_panel)
+        # After "support" (INSTALLED_APPS order): the CSAT answers follow the demo tickets it resolved.
+        contacts_registry.register_demo_seeder("surveys", demo.seed_surveys)

@@ -1,5 +1,6 @@
 import hashlib
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -58,6 +59,13 @@ class Survey(models.Model):
 
     def get_absolute_url(self):
         return reverse("surveys:survey_detail", args=[self.pk])
+
+    def clean(self):
+        # invite_after_ticket_resolved sends CSAT surveys only: an NPS survey with the flag would never go out.
+        if self.send_on_ticket_resolved and self.kind != SurveyKind.CSAT:
+            raise ValidationError(
+                {"send_on_ticket_resolved": "Only a CSAT survey can go out automatically when a ticket is resolved."}
+            )
 
     @property
     def scale(self) -> range:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from contacts.models import Contact
 from crm_project.services import refuse
 
-from .models import MAX_COMMENT, Invitation, Response, Survey, SurveyKind, hash_token  # noqa: F401
+from .models import DEFAULT_LABELS, MAX_COMMENT, Invitation, Response, Survey, SurveyKind, hash_token  # noqa: F401
 
 EDIT_WINDOW = datetime.timedelta(hours=24)
 
@@ -205,3 +205,30 @@ def survey_create(*, data: dict) -> Survey:
         ("name", "kind", "question", "low_label", "high_label", "is_active", "send_on_ticket_resolved"),
         data,
     )
+
+
+SURVEY_FIELDS = ("name", "kind", "question", "low_label", "high_label", "is_active", "send_on_ticket_resolved")
+
+
+@transaction.atomic
+def survey_update(*, survey: Survey, data: dict) -> Survey:
+    """Edit a survey. Its kind is fixed once it has been sent: its answers are on that kind's scale."""
+    from crm_project.services import apply_and_save
+
+    survey = Survey.objects.select_for_update().get(pk=survey.pk)
+    if "kind" in data and data["kind"] != survey.kind and survey.invitations.exists():
+        refuse("This survey has been sent: its kind can no longer change. Create a new survey instead.", "kind")
+    if "kind" in data and data["kind"] != survey.kind:
+        # The default end labels belong to the old scale; a new kind gets its own.
+        for field in ("low_label", "high_label"):
+            if data.get(field, getattr(survey, field)) in DEFAULT_LABELS[survey.kind]:
+                data = {**data, field: ""}
+    return apply_and_save(survey, SURVEY_FIELDS, data)
+
+
+@transaction.atomic
+def survey_delete(*, survey: Survey) -> None:
+    """Delete a survey never sent; one with invitations is protected (deactivate it instead)."""
+    if survey.invitations.exists():
+        refuse("This survey has been sent, so its answers refer to it: deactivate it instead.")
+    survey.delete()

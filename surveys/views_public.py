@@ -40,7 +40,9 @@ def _bad_token_flood(request) -> bool:
 def _public(request, template, context=None, status=200):
     response = render(request, f"surveys/public/{template}", context or {}, status=status)
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"  # the token must not leak to other sites
+    # The token must not leak to other sites. Not "no-referrer": with it, browsers send "Origin: null" on the
+    # form's POST and Django's CSRF check refuses every answer.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

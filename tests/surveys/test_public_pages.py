@@ -141,6 +141,20 @@ def test_the_form_is_protected_by_csrf(invitation):
     assert not Response.objects.exists()
 
 
+def test_the_answer_is_accepted_from_a_browser_that_sends_its_origin(invitation):
+    # Browsers send "Origin: null" on a POST from a page with "Referrer-Policy: no-referrer", which the CSRF check
+    # refuses: the page must keep a policy under which the browser sends its real origin.
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(url())
+    token = browser.cookies["csrftoken"].value
+
+    answer = browser.post(url(), {"score": "9", "csrfmiddlewaretoken": token}, HTTP_ORIGIN="http://testserver")
+
+    assert page["Referrer-Policy"] in {"same-origin", "strict-origin", "strict-origin-when-cross-origin"}
+    assert answer.status_code == 302
+    assert Response.objects.get().score == 9
+
+
 def test_a_comment_is_shown_escaped(client, invitation):
     client.post(url(), {"score": "9", "comment": "<script>alert(1)</script>"})
 
