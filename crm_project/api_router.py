@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from contacts import api as contacts_api
 from sales import api as sales_api
+from support import api as support_api
 
 router = DefaultRouter()
 router.register("channels", contacts_api.ChannelViewSet, basename="channel")
@@ -19,3 +20,6 @@ router.register("deals", sales_api.DealViewSet, basename="deal")
 router.register("orders", sales_api.OrderViewSet, basename="order")
 router.register("subscriptions", sales_api.SubscriptionViewSet, basename="subscription")
 router.register("customers", sales_api.CustomerViewSet, basename="customer")
+
+router.register("tickets", support_api.TicketViewSet, basename="ticket")
+router.register("sla-policies", support_api.SlaPolicyViewSet, basename="slapolicy")

@@ -225,6 +225,7 @@ SPECTACULAR_SETTINGS = {
         "DealKindEnum": "sales.models.Deal.Kind",
         "DealStatusEnum": "sales.models.Deal.Status",
         "LeadStatusEnum": "sales.models.Lead.Status",
+        "TicketStatusEnum": "support.models.Ticket.Status",
     },
 }
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contacts.models import Contact
-from crm_project.services import refuse
+from crm_project.services import apply_and_save, refuse
 
 from . import registry, sla
 from .models import SlaPolicy, Ticket, TicketEvent, TicketMessage
@@ -35,6 +35,24 @@ def _clean_body(body: str) -> str:
     if len(body) > MAX_BODY:
         refuse(f"The message is too long ({len(body):,} characters; at most {MAX_BODY:,}).", "body")
     return body
+
+
+TICKET_EDITABLE_FIELDS = ("subject", "contact")
+
+
+@transaction.atomic
+def ticket_update(*, ticket: Ticket, data: dict) -> Ticket:
+    """Correct a ticket's subject or contact; the workflow fields change through their own services."""
+    ticket = _locked(ticket)
+    if ticket.status == Ticket.Status.CLOSED:
+        refuse("A closed ticket is final.")
+    return apply_and_save(ticket, TICKET_EDITABLE_FIELDS, data)
+
+
+@transaction.atomic
+def ticket_delete(*, ticket: Ticket) -> None:
+    """Delete a ticket entered by mistake, with its messages (needs delete_ticket: administrators)."""
+    ticket.delete()
 
 
 def _locked(ticket: Ticket) -> Ticket:
@@ -62,7 +80,7 @@ def check_assignee(user) -> None:
 @transaction.atomic
 def ticket_create(
     *,
-    contact: Contact | None,
+    contact: Contact | None = None,
     subject: str,
     body: str,
     channel: str = Ticket.Channel.EMAIL,
@@ -211,7 +229,9 @@ def tickets_close_resolved(*, older_than_days: int) -> int:
     for ticket in due:
         ticket.status = Ticket.Status.CLOSED
         ticket.closed_at = now
-    Ticket.objects.bulk_update(due, ["status", "closed_at"])
+    for ticket in due:
+        ticket.updated_at = now
+    Ticket.objects.bulk_update(due, ["status", "closed_at", "updated_at"])
     TicketEvent.objects.bulk_create(
         TicketEvent(ticket=ticket, verb=TicketEvent.Verb.CLOSED, at=now, note="automatically") for ticket in due
     )
