@@ -18,7 +18,6 @@ from .models import SlaPolicy, Ticket, TicketMessage
 User = get_user_model()
 
 
-
 class SlaPolicySerializer(serializers.ModelSerializer):
     class Meta:
         model = SlaPolicy
