@@ -169,6 +169,8 @@ USE_I18N = True
 USE_TZ = True
 
 CRM_CURRENCY = os.environ.get("CRM_CURRENCY", "EUR")
+# Posts of the public lead form allowed per client address (django-ratelimit syntax: "5/10m").
+LEAD_FORM_RATE = os.environ.get("LEAD_FORM_RATE") or "5/10m"
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

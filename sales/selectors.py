@@ -2,7 +2,18 @@
 
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, QuerySet, Sum, Value, Window
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    Window,
+)
 from django.db.models.functions import Coalesce, RowNumber, TruncMonth
 
 from .models import Campaign, Deal, DealStageChange, Lead, Order, Pipeline, SalesEvent, Spend, Stage, Subscription
@@ -28,8 +39,11 @@ def subscription_list() -> QuerySet[Subscription]:
 
 
 def campaign_list() -> QuerySet[Campaign]:
+    # Spend is summed in a subquery: joined with leads too, each spend row would count once per lead.
+    spend = Spend.objects.filter(campaign=OuterRef("pk")).order_by().values("campaign").annotate(s=Sum("amount"))
     return Campaign.objects.select_related("channel").annotate(
-        total_spend=Coalesce(Sum("spend__amount"), ZERO), lead_count=Count("leads", distinct=True)
+        total_spend=Coalesce(Subquery(spend.values("s"), output_field=MONEY), ZERO),
+        lead_count=Count("leads", distinct=True),
     )
 
 

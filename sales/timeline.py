@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from contacts.registry import SearchGroup, TimelineEntry
+from crm_project.templatetags.crm import display_name
 
 from .filters import DealFilter, LeadFilter
 from .models import Deal, Lead, Order, SalesEvent
@@ -59,7 +60,7 @@ def contact_timeline(contact, limit: int) -> list[TimelineEntry]:
                 kind="milestone",
                 title=event.get_verb_display(),
                 body=event.note,
-                actor=str(event.actor or ""),
+                actor=display_name(event.actor),
             )
         )
     return entries
