@@ -3,9 +3,12 @@ from django.db.models.signals import post_migrate
 
 
 def _sync_roles(sender, apps=None, **kwargs):
+    from django.apps import apps as current_apps
+
     from crm_project.roles import sync_roles
 
-    sync_roles(apps)
+    # `flush` sends post_migrate without `apps`: the current models are the right ones then.
+    sync_roles(apps if apps is not None else current_apps)
 
 
 class ContactsConfig(AppConfig):

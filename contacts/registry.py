@@ -6,7 +6,9 @@ registers providers here from its AppConfig.ready():
 - a timeline source: `fn(contact, limit) -> list[TimelineEntry]`, one or two queries
   however many entries (the contact page shows one merged timeline);
 - a search provider: `fn(query, user, limit) -> SearchGroup | None`, for the global
-  search; it returns None when the user may not see that kind of record.
+  search; it returns None when the user may not see that kind of record;
+- a demo seeder: `fn(context) -> None`, given a `contacts.demo.DemoContext`; `seed_demo` runs
+  the contacts seeder first, then these in registration order, each in its own transaction.
 """
 
 from collections.abc import Callable
@@ -34,9 +36,11 @@ class SearchGroup:
 
 TimelineSource = Callable[..., list[TimelineEntry]]
 SearchProvider = Callable[..., SearchGroup | None]
+DemoSeeder = Callable[..., None]
 
 _timeline_sources: list[TimelineSource] = []
 _search_providers: list[SearchProvider] = []
+_demo_seeders: dict[str, DemoSeeder] = {}
 
 
 def register_timeline_source(source: TimelineSource) -> TimelineSource:
@@ -73,3 +77,19 @@ def register_contact_panel(panel: ContactPanel) -> ContactPanel:
 
 def contact_panels() -> tuple[ContactPanel, ...]:
     return tuple(_contact_panels)
+
+
+def register_demo_seeder(name: str, seeder: DemoSeeder) -> DemoSeeder:
+    """Add a step to `seed_demo`, named in its progress and summary (e.g. "sales")."""
+    if name == "contacts":
+        raise ValueError('"contacts" is the seeder that always runs first; choose another name.')
+    registered = _demo_seeders.get(name)
+    if registered is not None and registered is not seeder:
+        raise ValueError(f"Another demo seeder is already registered as {name!r}.")
+    _demo_seeders[name] = seeder
+    return seeder
+
+
+def demo_seeders() -> tuple[tuple[str, DemoSeeder], ...]:
+    """(name, seeder) in registration order."""
+    return tuple(_demo_seeders.items())

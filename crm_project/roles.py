@@ -12,8 +12,26 @@ VIEW = ("view",)
 
 # role -> {"app_label" or "app_label.model": actions}; a model entry overrides its app's.
 ROLE_RULES: dict[str, dict[str, tuple[str, ...]]] = {
-    "sales": {"contacts": ALL, "contacts.channel": VIEW, "sales": ALL},
-    "support": {"contacts": ALL, "contacts.channel": VIEW, "support": ALL},
+    "sales": {
+        "contacts": ALL,
+        "contacts.channel": VIEW,
+        "sales": ALL,
+        # Set up by administrators; history is written by the services only.
+        "sales.pipeline": VIEW,
+        "sales.stage": VIEW,
+        "sales.dealstagechange": VIEW,
+        "sales.salesevent": VIEW,
+        # Sales reads a contact's tickets but does not work them.
+        "support.ticket": VIEW,
+        "support.ticketmessage": VIEW,
+    },
+    "support": {
+        "contacts": ALL,
+        "contacts.channel": VIEW,
+        "support": ALL,
+        "support.slapolicy": VIEW,
+        "support.ticketevent": VIEW,
+    },
     "manager": {
         "contacts": VIEW,
         "sales": VIEW,
@@ -41,10 +59,12 @@ def _actions_for(rules: dict[str, tuple[str, ...]], app_label: str, model: str) 
 def sync_roles(apps) -> None:
     """Create the role groups and give each exactly the permissions its rules grant."""
     for app_config in apps.get_app_configs():
-        # Permissions are normally created after migrations; make sure they exist now.
-        app_config.models_module = True
+        # Permissions are normally created after migrations; make sure they exist now. create_permissions
+        # skips app configs without a models module, as a migration's historical ones are; put it back after.
+        models_module = getattr(app_config, "models_module", None)
+        app_config.models_module = models_module or True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = models_module
 
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")

@@ -678,3 +678,14 @@ def test_swagger_ui_is_served_from_our_own_static_files(client, sales_user):
     assert response.status_code == 200
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
     assert re.findall(r"https?://", html) == []
+
+
+def test_an_integration_can_ask_for_larger_pages_up_to_a_limit(sales_api):
+    ContactFactory.create_batch(3)
+
+    two = sales_api.get("/api/contacts/", {"page_size": 2})
+    capped = sales_api.get("/api/contacts/", {"page_size": 100000})
+
+    assert len(two.data["results"]) == 2
+    assert two.data["next"] is not None
+    assert len(capped.data["results"]) == 3
