@@ -53,15 +53,21 @@ def spend_list() -> QuerySet[Spend]:
 
 def money_total(queryset) -> Decimal:
     """Sum of `amount` over a filtered list, in one query."""
-    return queryset.order_by().aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
+    return _cents(queryset.order_by().aggregate(total=Coalesce(Sum("amount"), ZERO))["total"])
 
 
 def deal_totals(queryset) -> dict:
     """Count, total and probability-weighted total of a filtered deal list, in one query."""
     weighted = ExpressionWrapper(F("amount") * F("stage__probability") / 100, output_field=MONEY)
-    return queryset.order_by().aggregate(
+    totals = queryset.order_by().aggregate(
         count=Count("pk"), total=Coalesce(Sum("amount"), ZERO), weighted=Coalesce(Sum(weighted), ZERO)
     )
+    # SQLite hands back unrounded decimals; money has two places everywhere.
+    return {**totals, "total": _cents(totals["total"]), "weighted": _cents(totals["weighted"])}
+
+
+def _cents(value) -> Decimal:
+    return Decimal(value).quantize(Decimal("0.01"))
 
 
 def spend_monthly_totals(queryset) -> list[dict]:

@@ -16,7 +16,6 @@ from django.views.generic import DetailView
 from contacts.models import Contact
 from contacts.selectors import contact_timeline
 from crm_project.permissions import PagePermissionMixin
-from crm_project.templatetags.crm import display_name
 from crm_project.views_mixins import FilteredListView, ServiceCreateView, ServiceDeleteView, ServiceUpdateView
 
 from .. import selectors, services
@@ -49,11 +48,6 @@ def safe_next(request) -> str:
     return ""
 
 
-def owners_by_name(filterset) -> None:
-    """Colleagues by name in the owner filter, as everywhere else (the FilterSet's choices show usernames)."""
-    filterset.form.fields["owner"].label_from_instance = display_name
-
-
 def _error_text(error: ValidationError) -> str:
     return " ".join(error.messages)
 
@@ -79,7 +73,6 @@ def board_context(request, query: QueryDict) -> dict:
             given.setlist(name, query.getlist(name))
     data = owner_mine_by_default(given, request.user)
     filterset = DealFilter(data, queryset=selectors.deal_list(), request=request)
-    owners_by_name(filterset)
     columns, closing_stages = [], []
     if pipeline is not None:
         deals = filterset.qs if filterset.is_valid() else filterset.queryset.none()
@@ -247,7 +240,6 @@ class DealListView(FilteredListView):
         if not data.get("ordering"):
             data["ordering"] = self.default_ordering
         self.filterset = self.filterset_class(data, queryset=self.get_base_queryset(), request=self.request)
-        owners_by_name(self.filterset)
         return self.filterset.qs if self.filterset.is_valid() else self.filterset.queryset.none()
 
     def get_context_data(self, **kwargs):
