@@ -113,6 +113,16 @@ class OrderForm(StyledFormMixin, forms.ModelForm):
         if self.instance.pk is None and not self.is_bound:
             self.initial.setdefault("ordered_at", timezone.localtime().replace(second=0, microsecond=0))
 
+    def clean(self):
+        cleaned_data = super().clean()
+        # "Ordered at" has minutes only: an order recorded in the minute its deal was won would be dated
+        # seconds before the win (and before the deal was opened, on the contact's timeline). It counts from the win.
+        deal, ordered_at = cleaned_data.get("deal"), cleaned_data.get("ordered_at")
+        closed_at = deal.closed_at if deal is not None else None
+        if closed_at and ordered_at and ordered_at < closed_at < ordered_at + datetime.timedelta(minutes=1):
+            cleaned_data["ordered_at"] = closed_at
+        return cleaned_data
+
 
 class SubscriptionForm(StyledFormMixin, forms.ModelForm):
     class Meta:
