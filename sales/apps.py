@@ -8,8 +8,9 @@ class SalesConfig(AppConfig):
     def ready(self):
         from contacts import registry
 
-        from . import timeline
+        from . import panels, timeline
 
         registry.register_timeline_source(timeline.contact_timeline)
         registry.register_search_provider(timeline.search_leads)
         registry.register_search_provider(timeline.search_deals)
+        registry.register_contact_panel(panels.contact_sales_panel)
