@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class SalesConfig(AppConfig):
@@ -6,6 +7,9 @@ class SalesConfig(AppConfig):
     name = "sales"
 
     def ready(self):
+        from .defaults import on_post_migrate
+
+        post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="sales.defaults")
         from contacts import registry
 
         from . import panels, timeline

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class SupportConfig(AppConfig):
@@ -6,6 +7,9 @@ class SupportConfig(AppConfig):
     name = "support"
 
     def ready(self):
+        from .defaults import on_post_migrate
+
+        post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="support.defaults")
         from contacts import registry
 
         from . import demo, panels, timeline

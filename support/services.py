@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from contacts.models import Contact
 from crm_project.services import apply_and_save, refuse
+from crm_project.templatetags.crm import display_name
 
 from . import registry, sla
 from .models import SlaPolicy, Ticket, TicketEvent, TicketMessage
@@ -114,7 +115,7 @@ def ticket_create(
     )
     _event(ticket, TicketEvent.Verb.CREATED, opened_by, at=ticket.created_at)
     if assignee:
-        _event(ticket, TicketEvent.Verb.ASSIGNED, opened_by, note=f"to {assignee}", at=ticket.created_at)
+        _event(ticket, TicketEvent.Verb.ASSIGNED, opened_by, note=f"to {display_name(assignee)}", at=ticket.created_at)
     return ticket
 
 
@@ -249,7 +250,9 @@ def ticket_assign(*, ticket: Ticket, assignee: User | None, actor: User | None) 
         if assignee is not None and ticket.status == Ticket.Status.NEW:
             ticket.status = Ticket.Status.OPEN
         ticket.save(update_fields=["assignee", "status", "updated_at"])
-        _event(ticket, TicketEvent.Verb.ASSIGNED, actor, note=f"to {assignee}" if assignee else "unassigned")
+        _event(
+            ticket, TicketEvent.Verb.ASSIGNED, actor, note=f"to {display_name(assignee)}" if assignee else "unassigned"
+        )
     return ticket
 
 
