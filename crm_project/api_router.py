@@ -4,6 +4,8 @@ from rest_framework.routers import DefaultRouter
 
 from contacts import api as contacts_api
 from sales import api as sales_api
+from support import api as support_api
+from surveys import api as surveys_api
 
 router = DefaultRouter()
 router.register("channels", contacts_api.ChannelViewSet, basename="channel")
@@ -20,8 +22,9 @@ router.register("orders", sales_api.OrderViewSet, basename="order")
 router.register("subscriptions", sales_api.SubscriptionViewSet, basename="subscription")
 router.register("customers", sales_api.CustomerViewSet, basename="customer")
 
-from surveys import api as surveys_api  # noqa: E402
 
 router.register("surveys", surveys_api.SurveyViewSet, basename="survey")
 router.register("invitations", surveys_api.InvitationViewSet, basename="invitation")
 router.register("responses", surveys_api.ResponseViewSet, basename="response")
+router.register("tickets", support_api.TicketViewSet, basename="ticket")
+router.register("sla-policies", support_api.SlaPolicyViewSet, basename="slapolicy")

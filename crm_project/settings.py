@@ -173,6 +173,8 @@ USE_I18N = True
 USE_TZ = True
 
 CRM_CURRENCY = os.environ.get("CRM_CURRENCY", "EUR")
+# Posts of the public lead form allowed per client address (django-ratelimit syntax: "5/10m").
+LEAD_FORM_RATE = os.environ.get("LEAD_FORM_RATE") or "5/10m"
 
 # Help desk: SLA hours are calendar hours unless a weekly schedule is given ("mon-fri 09:00-17:00").
 SUPPORT_BUSINESS_HOURS = os.environ.get("SUPPORT_BUSINESS_HOURS", "")
@@ -234,6 +236,7 @@ SPECTACULAR_SETTINGS = {
         "DealStatusEnum": "sales.models.Deal.Status",
         "LeadStatusEnum": "sales.models.Lead.Status",
         "SurveyKindEnum": "surveys.models.SurveyKind",
+        "TicketStatusEnum": "support.models.Ticket.Status",
     },
 }
 

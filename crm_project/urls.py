@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("contacts.urls")),
     path("", include("sales.urls")),
     path("", include("surveys.urls")),
+    path("", include("support.urls")),
     path("api/", include(router.urls)),
     path("api/auth/token/", obtain_auth_token, name="api_token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class SalesConfig(AppConfig):
@@ -6,10 +7,14 @@ class SalesConfig(AppConfig):
     name = "sales"
 
     def ready(self):
+        from .defaults import on_post_migrate
+
+        post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="sales.defaults")
         from contacts import registry
 
-        from . import timeline
+        from . import panels, timeline
 
         registry.register_timeline_source(timeline.contact_timeline)
         registry.register_search_provider(timeline.search_leads)
         registry.register_search_provider(timeline.search_deals)
+        registry.register_contact_panel(panels.contact_sales_panel)

@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from contacts.filters import SEARCH_INPUT, StableOrderingFilter, staff_choices
+from contacts.filters import SEARCH_INPUT, PersonFilter, StableOrderingFilter, staff_choices
 from contacts.models import Channel
 from crm_project.forms import StyledForm
 
@@ -27,7 +27,7 @@ class LeadFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Lead.Status.choices, empty_label="Any status")
     channel = django_filters.ModelChoiceFilter(queryset=Channel.objects.all(), empty_label="Any channel")
     campaign = django_filters.ModelChoiceFilter(queryset=Campaign.objects.all(), empty_label="Any campaign")
-    owner = django_filters.ModelChoiceFilter(queryset=staff_choices, empty_label="Anyone")
+    owner = PersonFilter(queryset=staff_choices, empty_label="Anyone")
     created_after = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", label="Created from", widget=DATE_INPUT
     )
@@ -55,7 +55,7 @@ class DealFilter(django_filters.FilterSet):
     )
     pipeline = django_filters.ModelChoiceFilter(queryset=Pipeline.objects.all(), empty_label="Any pipeline")
     stage = django_filters.ModelChoiceFilter(queryset=Stage.objects.select_related("pipeline"), empty_label="Any stage")
-    owner = django_filters.ModelChoiceFilter(queryset=staff_choices, empty_label="Anyone")
+    owner = PersonFilter(queryset=staff_choices, empty_label="Anyone")
     channel = django_filters.ModelChoiceFilter(queryset=Channel.objects.all(), empty_label="Any channel")
     kind = django_filters.ChoiceFilter(choices=Deal.Kind.choices, empty_label="Any kind")
     contact = django_filters.NumberFilter(field_name="contact_id", widget=forms.HiddenInput)

@@ -2,7 +2,18 @@
 
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, QuerySet, Sum, Value, Window
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    Window,
+)
 from django.db.models.functions import Coalesce, RowNumber, TruncMonth
 
 from .models import Campaign, Deal, DealStageChange, Lead, Order, Pipeline, SalesEvent, Spend, Stage, Subscription
@@ -28,8 +39,11 @@ def subscription_list() -> QuerySet[Subscription]:
 
 
 def campaign_list() -> QuerySet[Campaign]:
+    # Spend is summed in a subquery: joined with leads too, each spend row would count once per lead.
+    spend = Spend.objects.filter(campaign=OuterRef("pk")).order_by().values("campaign").annotate(s=Sum("amount"))
     return Campaign.objects.select_related("channel").annotate(
-        total_spend=Coalesce(Sum("spend__amount"), ZERO), lead_count=Count("leads", distinct=True)
+        total_spend=Coalesce(Subquery(spend.values("s"), output_field=MONEY), ZERO),
+        lead_count=Count("leads", distinct=True),
     )
 
 
@@ -39,15 +53,21 @@ def spend_list() -> QuerySet[Spend]:
 
 def money_total(queryset) -> Decimal:
     """Sum of `amount` over a filtered list, in one query."""
-    return queryset.order_by().aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
+    return _cents(queryset.order_by().aggregate(total=Coalesce(Sum("amount"), ZERO))["total"])
 
 
 def deal_totals(queryset) -> dict:
     """Count, total and probability-weighted total of a filtered deal list, in one query."""
     weighted = ExpressionWrapper(F("amount") * F("stage__probability") / 100, output_field=MONEY)
-    return queryset.order_by().aggregate(
+    totals = queryset.order_by().aggregate(
         count=Count("pk"), total=Coalesce(Sum("amount"), ZERO), weighted=Coalesce(Sum(weighted), ZERO)
     )
+    # SQLite hands back unrounded decimals; money has two places everywhere.
+    return {**totals, "total": _cents(totals["total"]), "weighted": _cents(totals["weighted"])}
+
+
+def _cents(value) -> Decimal:
+    return Decimal(value).quantize(Decimal("0.01"))
 
 
 def spend_monthly_totals(queryset) -> list[dict]:

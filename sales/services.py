@@ -7,6 +7,7 @@ Timestamps that KPIs measure (`converted_at`, `closed_at`, `customer_since`,
 import datetime
 from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -354,6 +355,8 @@ def deal_mark_won(*, deal: Deal, actor: User | None = None) -> Deal:
             contact.customer_since = now
             contact.save(update_fields=["customer_since", "updated_at"])
             _event(SalesEvent.Verb.CUSTOMER_STARTED, actor=actor, at=now, contact=contact, deal=deal)
+        else:
+            _cancel_scheduled_churn(contact, actor, f"won {deal.title}")
     return deal
 
 
@@ -458,7 +461,22 @@ def subscription_create(
     subscription = Subscription(contact=contact, plan=plan, amount=amount, starts_on=starts_on, ends_on=ends_on)
     subscription.full_clean()
     subscription.save()
+    _cancel_scheduled_churn(contact, actor, f"new subscription {plan}")
     return subscription
+
+
+def _cancel_scheduled_churn(contact: Contact, actor, why: str) -> None:
+    """A churn dated in the future (a cancelled subscription still running) is off when the customer buys again."""
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    if contact.churned_at is not None and contact.churned_at > timezone.now():
+        contact.churned_at = None
+        contact.save(update_fields=["churned_at", "updated_at"])
+        _event(
+            SalesEvent.Verb.CUSTOMER_REACTIVATED,
+            actor=actor,
+            contact=contact,
+            note=f"scheduled churn called off: {why}",
+        )
 
 
 def _locked_subscription(subscription: Subscription) -> Subscription:
@@ -478,13 +496,14 @@ def subscription_renew(
     subscription = _locked_subscription(subscription)
     if subscription.outcome != Subscription.Outcome.ACTIVE:
         refuse(f"Only an active subscription can be renewed; this one is {subscription.get_outcome_display().lower()}.")
-    length = subscription.ends_on - subscription.starts_on
+    # The same calendar term again: a year stays a year across leap years, a month a month.
+    term = relativedelta(subscription.ends_on, subscription.starts_on)
     successor = Subscription(
         contact=subscription.contact,
         plan=plan.strip() or subscription.plan,
         amount=amount if amount is not None else subscription.amount,
         starts_on=subscription.ends_on,
-        ends_on=ends_on or subscription.ends_on + length,
+        ends_on=ends_on or subscription.ends_on + term,
         renews=subscription,
     )
     successor.full_clean(exclude=["renews"])

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from contacts.registry import SearchGroup, TimelineEntry
+from crm_project.templatetags.crm import display_name, format_money
 
 from .filters import DealFilter, LeadFilter
 from .models import Deal, Lead, Order, SalesEvent
@@ -27,7 +28,7 @@ def contact_timeline(contact, limit: int) -> list[TimelineEntry]:
                 when=deal.created_at,
                 kind="deal",
                 title=f"Deal opened: {deal.title}",
-                body=f"{deal.get_kind_display()}, {deal.amount}",
+                body=f"{deal.get_kind_display()}, {format_money(deal.amount)}",
                 url=deal.get_absolute_url(),
             )
         )
@@ -46,7 +47,7 @@ def contact_timeline(contact, limit: int) -> list[TimelineEntry]:
             TimelineEntry(
                 when=order.ordered_at,
                 kind="order",
-                title=f"Order of {order.amount}",
+                title=f"Order of {format_money(order.amount)}",
                 body=order.description,
                 url=order.get_absolute_url(),
             )
@@ -59,7 +60,7 @@ def contact_timeline(contact, limit: int) -> list[TimelineEntry]:
                 kind="milestone",
                 title=event.get_verb_display(),
                 body=event.note,
-                actor=str(event.actor or ""),
+                actor=display_name(event.actor),
             )
         )
     return entries
@@ -83,7 +84,11 @@ def search_deals(query: str, user, limit: int) -> SearchGroup | None:
     return SearchGroup(
         label="Deals",
         results=[
-            (deal.title, f"{deal.company or ''} · {deal.amount} · {deal.get_status_display()}", deal.get_absolute_url())
+            (
+                deal.title,
+                f"{deal.company or ''} · {format_money(deal.amount)} · {deal.get_status_display()}",
+                deal.get_absolute_url(),
+            )
             for deal in deals
         ],
         more_url=f"{reverse('sales:deal_list')}?{urlencode({'q': query, 'owner': ''})}",

@@ -1,6 +1,6 @@
 """Each views module declares its own urlpatterns; this file only gathers them."""
 
-from .views import campaigns, deals, leads, orders, subscriptions
+from .views import campaigns, deals, leads, orders, public, subscriptions
 
 app_name = "sales"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     *deals.urlpatterns,
     *orders.urlpatterns,
     *subscriptions.urlpatterns,
+    *public.urlpatterns,
 ]

@@ -65,10 +65,14 @@ def queue_counts(user) -> dict[str, int]:
 
 
 def ticket_queue(queue: str, user) -> QuerySet[Ticket]:
-    """A queue sorted by SLA urgency: the earliest deadline first, no deadline last, then priority."""
-    return with_sla_urgency(ticket_list().filter(queue_filter(queue, user))).order_by(
-        F("next_due_at").asc(nulls_last=True), "priority_rank", "created_at", "pk"
-    )
+    """A queue sorted by SLA urgency: the earliest deadline first, no deadline last, then priority.
+
+    The "all" queue, closed tickets included, is newest first instead.
+    """
+    tickets = with_sla_urgency(ticket_list().filter(queue_filter(queue, user)))
+    if queue == "all":
+        return tickets.order_by("-created_at", "-pk")
+    return tickets.order_by(F("next_due_at").asc(nulls_last=True), "priority_rank", "created_at", "pk")
 
 
 def ticket_conversation(ticket: Ticket) -> QuerySet[TicketMessage]:

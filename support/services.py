@@ -14,7 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from contacts.models import Contact
-from crm_project.services import refuse
+from crm_project.services import apply_and_save, refuse
+from crm_project.templatetags.crm import display_name
 
 from . import registry, sla
 from .models import SlaPolicy, Ticket, TicketEvent, TicketMessage
@@ -35,6 +36,24 @@ def _clean_body(body: str) -> str:
     if len(body) > MAX_BODY:
         refuse(f"The message is too long ({len(body):,} characters; at most {MAX_BODY:,}).", "body")
     return body
+
+
+TICKET_EDITABLE_FIELDS = ("subject", "contact")
+
+
+@transaction.atomic
+def ticket_update(*, ticket: Ticket, data: dict) -> Ticket:
+    """Correct a ticket's subject or contact; the workflow fields change through their own services."""
+    ticket = _locked(ticket)
+    if ticket.status == Ticket.Status.CLOSED:
+        refuse("A closed ticket is final.")
+    return apply_and_save(ticket, TICKET_EDITABLE_FIELDS, data)
+
+
+@transaction.atomic
+def ticket_delete(*, ticket: Ticket) -> None:
+    """Delete a ticket entered by mistake, with its messages (needs delete_ticket: administrators)."""
+    ticket.delete()
 
 
 def _locked(ticket: Ticket) -> Ticket:
@@ -62,7 +81,7 @@ def check_assignee(user) -> None:
 @transaction.atomic
 def ticket_create(
     *,
-    contact: Contact | None,
+    contact: Contact | None = None,
     subject: str,
     body: str,
     channel: str = Ticket.Channel.EMAIL,
@@ -96,7 +115,7 @@ def ticket_create(
     )
     _event(ticket, TicketEvent.Verb.CREATED, opened_by, at=ticket.created_at)
     if assignee:
-        _event(ticket, TicketEvent.Verb.ASSIGNED, opened_by, note=f"to {assignee}", at=ticket.created_at)
+        _event(ticket, TicketEvent.Verb.ASSIGNED, opened_by, note=f"to {display_name(assignee)}", at=ticket.created_at)
     return ticket
 
 
@@ -211,7 +230,9 @@ def tickets_close_resolved(*, older_than_days: int) -> int:
     for ticket in due:
         ticket.status = Ticket.Status.CLOSED
         ticket.closed_at = now
-    Ticket.objects.bulk_update(due, ["status", "closed_at"])
+    for ticket in due:
+        ticket.updated_at = now
+    Ticket.objects.bulk_update(due, ["status", "closed_at", "updated_at"])
     TicketEvent.objects.bulk_create(
         TicketEvent(ticket=ticket, verb=TicketEvent.Verb.CLOSED, at=now, note="automatically") for ticket in due
     )
@@ -229,7 +250,9 @@ def ticket_assign(*, ticket: Ticket, assignee: User | None, actor: User | None) 
         if assignee is not None and ticket.status == Ticket.Status.NEW:
             ticket.status = Ticket.Status.OPEN
         ticket.save(update_fields=["assignee", "status", "updated_at"])
-        _event(ticket, TicketEvent.Verb.ASSIGNED, actor, note=f"to {assignee}" if assignee else "unassigned")
+        _event(
+            ticket, TicketEvent.Verb.ASSIGNED, actor, note=f"to {display_name(assignee)}" if assignee else "unassigned"
+        )
     return ticket
 
 

@@ -2,27 +2,11 @@
 
 from django.db import migrations
 
-DEFAULT_STAGES = [
-    # name, win probability in percent, kind
-    ("Qualification", 10, "open"),
-    ("Needs analysis", 25, "open"),
-    ("Proposal", 50, "open"),
-    ("Negotiation", 75, "open"),
-    ("Won", 100, "won"),
-    ("Lost", 0, "lost"),
-]
-
 
 def create_default_pipeline(apps, schema_editor):
-    pipeline_model = apps.get_model("sales", "Pipeline")
-    stage_model = apps.get_model("sales", "Stage")
-    if pipeline_model.objects.exists():
-        return
-    pipeline = pipeline_model.objects.create(name="Sales", is_default=True)
-    stage_model.objects.bulk_create(
-        stage_model(pipeline=pipeline, name=name, position=position, probability=probability, kind=kind)
-        for position, (name, probability, kind) in enumerate(DEFAULT_STAGES, start=1)
-    )
+    from sales.defaults import ensure_default_pipeline
+
+    ensure_default_pipeline(apps)
 
 
 def sync_roles(apps, schema_editor):

@@ -1,24 +1,12 @@
 """Default SLA policies per priority, and the roles' permissions on support records."""
 
-from decimal import Decimal
-
 from django.db import migrations
-
-DEFAULT_TARGETS = {  # priority: (first response hours, resolution hours)
-    "urgent": ("1", "4"),
-    "high": ("4", "24"),
-    "normal": ("8", "48"),
-    "low": ("24", "120"),
-}
 
 
 def create_policies(apps, schema_editor):
-    policy_model = apps.get_model("support", "SlaPolicy")
-    for priority, (first_response, resolution) in DEFAULT_TARGETS.items():
-        policy_model.objects.get_or_create(
-            priority=priority,
-            defaults={"first_response_hours": Decimal(first_response), "resolution_hours": Decimal(resolution)},
-        )
+    from support.defaults import ensure_default_sla_policies
+
+    ensure_default_sla_policies(apps)
 
 
 def sync_roles(apps, schema_editor):

@@ -376,3 +376,33 @@ def test_two_users_converting_the_same_lead_at_once_make_one_contact_and_one_dea
     assert sorted(outcomes) == ["converted", "refused"]
     assert Contact.objects.filter(email="race@example.com").count() == 1
     assert Deal.objects.count() == 1
+
+
+def test_a_yearly_renewal_stays_a_year_across_a_leap_year(sales_user):
+    subscription = SubscriptionFactory(starts_on=datetime.date(2026, 11, 23), ends_on=datetime.date(2027, 11, 23))
+
+    successor = services.subscription_renew(subscription=subscription, actor=sales_user)
+
+    assert successor.ends_on == datetime.date(2028, 11, 23)
+
+
+def test_buying_again_before_a_scheduled_churn_keeps_the_customer(sales_user):
+    contact = ContactFactory(customer_since=timezone.now() - datetime.timedelta(days=400))
+    running = SubscriptionFactory(
+        contact=contact, starts_on=timezone.localdate(), ends_on=timezone.localdate() + datetime.timedelta(days=30)
+    )
+    services.subscription_cancel(subscription=running, actor=sales_user)
+    contact.refresh_from_db()
+    assert contact.churned_at is not None  # scheduled for the end of the term
+
+    services.subscription_create(
+        contact=contact,
+        plan="Pro",
+        amount=Decimal("99.00"),
+        starts_on=running.ends_on,
+        ends_on=running.ends_on + datetime.timedelta(days=365),
+        actor=sales_user,
+    )
+
+    contact.refresh_from_db()
+    assert contact.churned_at is None

@@ -20,6 +20,16 @@ from surveys.models import Invitation, Response, Survey, SurveyKind
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def only_the_surveys_seeder(monkeypatch):
+    """These tests seed the surveys on the contacts alone; they make their own resolved tickets."""
+    from contacts import registry
+
+    monkeypatch.setattr(
+        registry, "_demo_seeders", {name: fn for name, fn in registry._demo_seeders.items() if name == "surveys"}
+    )
+
+
 def seed() -> str:
     out = StringIO()
     call_command("seed_demo", size="small", force=True, stdout=out)
