@@ -1,31 +1,15 @@
 """The contacts API: explicit serializer fields, the pages' FilterSets, writes through services."""
 
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
-from rest_framework import serializers, status, viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
-from rest_framework.response import Response
 from rest_framework.settings import api_settings
+
+from crm_project.api import IN_USE_MESSAGE, ServiceModelViewSet
 
 from . import selectors, services
 from .filters import ChannelFilter, CompanyFilter, ContactFilter, InteractionFilter
 from .models import Channel, Company, Contact, Interaction, normalize_email
-
-IN_USE_MESSAGE = "Other records still refer to this one."
-
-
-def raise_as_api_error(error: DjangoValidationError):
-    """A model ValidationError becomes a 400 with per-field messages."""
-    if hasattr(error, "error_dict"):
-        # Django names errors of the whole record "__all__"; DRF clients expect "non_field_errors".
-        raise ValidationError(
-            {
-                (api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field): messages
-                for field, messages in error.message_dict.items()
-            }
-        )
-    raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: error.messages})
 
 
 class ChannelSerializer(serializers.ModelSerializer):
@@ -149,39 +133,6 @@ class InteractionSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["external_id", "created_at"]
-
-
-class ServiceModelViewSet(viewsets.ModelViewSet):
-    """CRUD whose writes go through services; model validation errors answer 400."""
-
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            instance = self.perform_service_create(serializer.validated_data)
-        except DjangoValidationError as error:
-            raise_as_api_error(error)
-        instance = self.get_queryset().get(pk=instance.pk)
-        return Response(self.get_serializer(instance).data, status=status.HTTP_201_CREATED)
-
-    def update(self, request, *args, **kwargs):
-        partial = kwargs.pop("partial", False)
-        instance = self.get_object()
-        serializer = self.get_serializer(instance, data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        try:
-            self.perform_service_update(instance, serializer.validated_data)
-        except DjangoValidationError as error:
-            raise_as_api_error(error)
-        return Response(self.get_serializer(self.get_queryset().get(pk=instance.pk)).data)
-
-    def destroy(self, request, *args, **kwargs):
-        instance = self.get_object()
-        try:
-            self.perform_service_delete(instance)
-        except ProtectedError:
-            raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [IN_USE_MESSAGE]}) from None
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ChannelViewSet(viewsets.ModelViewSet):

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django_filters.constants import EMPTY_VALUES
 
 from crm_project.forms import StyledForm
+from crm_project.templatetags.crm import display_name
 
 from .models import Channel, Company, Contact, Interaction
 from .selectors import active_users
@@ -18,6 +19,17 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 def staff_choices(request):
     """django-filter calls a callable queryset with the request."""
     return active_users()
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    """Staff are listed by name, not username."""
+
+    def label_from_instance(self, obj):
+        return display_name(obj)
+
+
+class PersonFilter(django_filters.ModelChoiceFilter):
+    field_class = PersonChoiceField
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -57,7 +69,7 @@ class ContactFilter(django_filters.FilterSet):
     )
     channel = django_filters.ModelChoiceFilter(queryset=Channel.objects.all(), empty_label="Any channel")
     company = django_filters.NumberFilter(field_name="company_id", widget=forms.HiddenInput)
-    owner = django_filters.ModelChoiceFilter(queryset=staff_choices, empty_label="Any owner")
+    owner = PersonFilter(queryset=staff_choices, empty_label="Any owner")
     region = django_filters.CharFilter(lookup_expr="iexact")
     industry = django_filters.CharFilter(method="filter_industry")
     created_after = django_filters.DateFilter(
@@ -113,7 +125,7 @@ class CompanyFilter(django_filters.FilterSet):
     industry = django_filters.CharFilter(lookup_expr="iexact")
     region = django_filters.CharFilter(lookup_expr="iexact")
     size_band = django_filters.ChoiceFilter(choices=Company.SizeBand.choices, empty_label="Any size")
-    owner = django_filters.ModelChoiceFilter(queryset=staff_choices, empty_label="Any owner")
+    owner = PersonFilter(queryset=staff_choices, empty_label="Any owner")
     ordering = StableOrderingFilter(
         fields=(
             ("name", "name"),
@@ -139,7 +151,7 @@ class InteractionFilter(django_filters.FilterSet):
     contact = django_filters.NumberFilter(field_name="contact_id")
     kind = django_filters.ChoiceFilter(choices=Interaction.Kind.choices)
     direction = django_filters.ChoiceFilter(choices=Interaction.Direction.choices)
-    user = django_filters.ModelChoiceFilter(queryset=staff_choices)
+    user = PersonFilter(queryset=staff_choices)
     occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
     q = django_filters.CharFilter(method="filter_search", label="Search")

@@ -63,6 +63,22 @@ def search_providers() -> tuple[SearchProvider, ...]:
     return tuple(_search_providers)
 
 
+# Contact page panels: `fn(request, contact) -> str | None`, HTML rendered by the higher app
+# (render_to_string), shown beside the contact's facts; None when the user may not see it.
+ContactPanel = Callable[..., str | None]
+_contact_panels: list[ContactPanel] = []
+
+
+def register_contact_panel(panel: ContactPanel) -> ContactPanel:
+    if panel not in _contact_panels:
+        _contact_panels.append(panel)
+    return panel
+
+
+def contact_panels() -> tuple[ContactPanel, ...]:
+    return tuple(_contact_panels)
+
+
 def register_demo_seeder(name: str, seeder: DemoSeeder) -> DemoSeeder:
     """Add a step to `seed_demo`, named in its progress and summary (e.g. "sales")."""
     if name == "contacts":

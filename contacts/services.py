@@ -4,6 +4,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from crm_project.services import apply_and_save
+
 from .models import Company, Contact, Interaction
 
 COMPANY_FIELDS = ("name", "domain", "industry", "size_band", "region", "owner")
@@ -22,26 +24,14 @@ CONTACT_FIELDS = (
 )
 
 
-def _apply_and_save(instance, fields: tuple[str, ...], data: dict):
-    """Set the allowed fields, validate the whole row (constraints included), save."""
-    unknown = set(data) - set(fields)
-    if unknown:
-        raise TypeError(f"Not editable here: {', '.join(sorted(unknown))}")
-    for name, value in data.items():
-        setattr(instance, name, value)
-    instance.full_clean()
-    instance.save()
-    return instance
-
-
 @transaction.atomic
 def company_create(*, data: dict) -> Company:
-    return _apply_and_save(Company(), COMPANY_FIELDS, data)
+    return apply_and_save(Company(), COMPANY_FIELDS, data)
 
 
 @transaction.atomic
 def company_update(*, company: Company, data: dict) -> Company:
-    return _apply_and_save(company, COMPANY_FIELDS, data)
+    return apply_and_save(company, COMPANY_FIELDS, data)
 
 
 @transaction.atomic
@@ -56,12 +46,12 @@ def contact_create(*, data: dict, created_by: AbstractBaseUser | None = None) ->
     contact = Contact()
     if created_by is not None and data.get("owner") is None:
         data = {**data, "owner": created_by}
-    return _apply_and_save(contact, CONTACT_FIELDS, data)
+    return apply_and_save(contact, CONTACT_FIELDS, data)
 
 
 @transaction.atomic
 def contact_update(*, contact: Contact, data: dict) -> Contact:
-    return _apply_and_save(contact, CONTACT_FIELDS, data)
+    return apply_and_save(contact, CONTACT_FIELDS, data)
 
 
 @transaction.atomic

@@ -13,7 +13,7 @@ from crm_project.views_mixins import (
     ServiceUpdateView,
 )
 
-from . import selectors, services
+from . import registry, selectors, services
 from .filters import CompanyFilter, ContactFilter
 from .forms import CompanyForm, ContactForm, InteractionForm
 from .models import Company, Contact
@@ -39,6 +39,7 @@ class ContactDetailView(PagePermissionMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["timeline"] = selectors.contact_timeline(contact=self.object)
+        context["panels"] = [html for panel in registry.contact_panels() if (html := panel(self.request, self.object))]
         context["interaction_form"] = InteractionForm(initial={"kind": "call", "direction": "outbound"})
         return context
 

@@ -3,9 +3,15 @@
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from rest_framework.permissions import DjangoModelPermissions
 
+STANDARD_ACTIONS = {"list", "create", "retrieve", "update", "partial_update", "destroy", "metadata", None}
+
 
 class ModelPermissions(DjangoModelPermissions):
-    """Django model permissions for the API, reads included (view_<model>)."""
+    """Django model permissions for the API, reads included (view_<model>).
+
+    A custom POST action (convert, win, renew ...) changes an existing record, so it
+    needs change_<model>.
+    """
 
     perms_map = {
         **DjangoModelPermissions.perms_map,
@@ -13,6 +19,14 @@ class ModelPermissions(DjangoModelPermissions):
         "HEAD": ["%(app_label)s.view_%(model_name)s"],
         "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
     }
+
+    def has_permission(self, request, view):
+        if request.method == "POST" and getattr(view, "action", None) not in STANDARD_ACTIONS:
+            if not request.user or not request.user.is_authenticated:
+                return False
+            model = self._queryset(view).model
+            return request.user.has_perm(f"{model._meta.app_label}.change_{model._meta.model_name}")
+        return super().has_permission(request, view)
 
 
 class PagePermissionMixin(PermissionRequiredMixin):

@@ -130,6 +130,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
 CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "UTC")
 CELERY_BEAT_SCHEDULE = {
+    "close-resolved-tickets": {
+        "task": "support.tasks.close_resolved_tickets",
+        "schedule": crontab(minute=5),
+    },
+    "expire-due-subscriptions": {
+        "task": "sales.tasks.expire_due_subscriptions",
+        "schedule": crontab(hour=0, minute=15),
+    },
     "clear-expired-sessions": {
         "task": "crm_project.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=30),
@@ -165,6 +173,21 @@ USE_I18N = True
 USE_TZ = True
 
 CRM_CURRENCY = os.environ.get("CRM_CURRENCY", "EUR")
+# Posts of the public lead form allowed per client address (django-ratelimit syntax: "5/10m").
+LEAD_FORM_RATE = os.environ.get("LEAD_FORM_RATE") or "5/10m"
+
+# Help desk: SLA hours are calendar hours unless a weekly schedule is given ("mon-fri 09:00-17:00").
+SUPPORT_BUSINESS_HOURS = os.environ.get("SUPPORT_BUSINESS_HOURS", "")
+SUPPORT_TIME_ZONE = os.environ.get("SUPPORT_TIME_ZONE", TIME_ZONE)
+SUPPORT_AUTO_CLOSE_DAYS = int(os.environ.get("SUPPORT_AUTO_CLOSE_DAYS", "7"))
+
+# Surveys: links in e-mails are absolute, so the public address of the app is needed.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+SURVEY_LINK_DAYS = int(os.environ.get("SURVEY_LINK_DAYS", "30"))  # a link expires after this many days
+SURVEY_QUIET_DAYS = int(os.environ.get("SURVEY_QUIET_DAYS", "90"))  # do not ask the same contact more often
+SURVEY_SEND_BATCH = int(os.environ.get("SURVEY_SEND_BATCH", "200"))  # e-mails per Celery task
+SURVEY_PAGE_RATE = os.environ.get("SURVEY_PAGE_RATE", "60/m")  # requests per client address on /s/
+SURVEY_BAD_TOKEN_RATE = os.environ.get("SURVEY_BAD_TOKEN_RATE", "10/m")  # unknown links per client address
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -207,6 +230,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "InteractionKindEnum": "contacts.models.Interaction.Kind",
+        "DealKindEnum": "sales.models.Deal.Kind",
+        "DealStatusEnum": "sales.models.Deal.Status",
+        "LeadStatusEnum": "sales.models.Lead.Status",
+        "SurveyKindEnum": "surveys.models.SurveyKind",
+        "TicketStatusEnum": "support.models.Ticket.Status",
+    },
 }
 
 # Security settings that hold in production; DEBUG relaxes the HTTPS-only ones.

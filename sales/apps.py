@@ -1,6 +1,20 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class SalesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "sales"
+
+    def ready(self):
+        from .defaults import on_post_migrate
+
+        post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="sales.defaults")
+        from contacts import registry
+
+        from . import panels, timeline
+
+        registry.register_timeline_source(timeline.contact_timeline)
+        registry.register_search_provider(timeline.search_leads)
+        registry.register_search_provider(timeline.search_deals)
+        registry.register_contact_panel(panels.contact_sales_panel)

@@ -1,5 +1,7 @@
 """Template filters available in every template (registered as a builtin in settings)."""
 
+from decimal import Decimal
+
 from django import template
 
 register = template.Library()
@@ -15,3 +17,17 @@ def display_name(user) -> str:
 @register.filter
 def person(user) -> str:
     return display_name(user) or "—"
+
+
+def format_money(amount) -> str:
+    """1234.5 -> "1,234.50 EUR" (the base currency, settings.CRM_CURRENCY)."""
+    from django.conf import settings
+
+    if amount is None or amount == "":
+        return "—"
+    return f"{Decimal(amount):,.2f} {settings.CRM_CURRENCY}"
+
+
+@register.filter
+def money(amount) -> str:
+    return format_money(amount)

@@ -200,6 +200,7 @@ def test_running_twice_adds_nothing():
     assert any(line.split() == ["contacts", "0", "300"] for line in output.splitlines())
 
 
+@pytest.mark.usefixtures("no_registered_seeders")
 def test_running_again_brings_back_a_deleted_demo_contact_with_its_interactions():
     seed()
     first = record_counts()
@@ -236,6 +237,7 @@ def delete_demo_records():
     Company.objects.all().delete()
 
 
+@pytest.mark.usefixtures("no_registered_seeders")
 def test_the_same_seed_gives_the_same_data():
     seed(seed=7)
     first = snapshot()
@@ -246,6 +248,7 @@ def test_the_same_seed_gives_the_same_data():
     assert snapshot() == first
 
 
+@pytest.mark.usefixtures("no_registered_seeders")
 def test_another_seed_gives_other_data():
     seed(seed=7)
     first = sorted(Contact.objects.values_list("email", flat=True))

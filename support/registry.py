@@ -1,0 +1,21 @@
+"""Extension point for higher apps: `surveys` registers what happens when a ticket is resolved.
+
+`support` must not import `surveys`; surveys calls `on_ticket_resolved(fn)` from its
+AppConfig.ready(), and the resolve service calls every listener after its transaction
+commits, with the ticket's id.
+"""
+
+from collections.abc import Callable
+
+_resolved_listeners: list[Callable[[int], None]] = []
+
+
+def on_ticket_resolved(listener: Callable[[int], None]) -> Callable[[int], None]:
+    if listener not in _resolved_listeners:
+        _resolved_listeners.append(listener)
+    return listener
+
+
+def ticket_resolved(ticket_id: int) -> None:
+    for listener in tuple(_resolved_listeners):
+        listener(ticket_id)

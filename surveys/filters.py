@@ -1,0 +1,120 @@
+"""FilterSets shared by the survey pages and the API, so both filter the same way."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from contacts.filters import DATE_INPUT, StableOrderingFilter
+from contacts.models import Channel
+from crm_project.forms import StyledForm
+
+from .models import Invitation, Response, Survey, SurveyKind
+from .selectors import BAND_CHOICES, band_condition
+
+ACTIVE_CHOICES = [("true", "Active"), ("false", "Inactive")]
+
+
+class SurveyFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_search",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or question…"}),
+    )
+    kind = django_filters.ChoiceFilter(choices=SurveyKind.choices, empty_label="Any kind")
+    is_active = django_filters.ChoiceFilter(
+        choices=ACTIVE_CHOICES, method="filter_active", empty_label="Active or not", label="Status"
+    )
+    ordering = StableOrderingFilter(fields=(("name", "name"), ("created_at", "created")), label="Sort by")
+
+    class Meta:
+        model = Survey
+        form = StyledForm
+        fields = ["q", "kind", "is_active"]
+
+    def filter_search(self, queryset, name, value):
+        for term in value.split():
+            queryset = queryset.filter(Q(name__icontains=term) | Q(question__icontains=term))
+        return queryset
+
+    def filter_active(self, queryset, name, value):
+        return queryset.filter(is_active=value == "true")
+
+
+class ResponseFilter(django_filters.FilterSet):
+    """Answers by survey, score band, date and the contact's segment (channel, region, industry)."""
+
+    q = django_filters.CharFilter(
+        method="filter_search",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Contact or comment…"}),
+    )
+    survey = django_filters.ModelChoiceFilter(
+        field_name="invitation__survey",
+        queryset=Survey.objects.order_by("name"),
+        empty_label="Any survey",
+        label="Survey",
+    )
+    kind = django_filters.ChoiceFilter(choices=SurveyKind.choices, empty_label="NPS or CSAT", label="Kind")
+    band = django_filters.ChoiceFilter(
+        choices=BAND_CHOICES, method="filter_band", label="Score band", empty_label="Any score"
+    )
+    submitted_after = django_filters.DateFilter(
+        field_name="submitted_at", lookup_expr="date__gte", label="Answered from", widget=DATE_INPUT
+    )
+    submitted_before = django_filters.DateFilter(
+        field_name="submitted_at", lookup_expr="date__lte", label="Answered until", widget=DATE_INPUT
+    )
+    channel = django_filters.ModelChoiceFilter(
+        field_name="invitation__contact__channel",
+        queryset=Channel.objects.all(),
+        empty_label="Any channel",
+        label="Channel",
+    )
+    region = django_filters.CharFilter(field_name="invitation__contact__region", lookup_expr="iexact", label="Region")
+    industry = django_filters.CharFilter(method="filter_industry", label="Industry")
+    contact = django_filters.NumberFilter(field_name="invitation__contact_id", widget=forms.HiddenInput)
+    ticket = django_filters.NumberFilter(field_name="invitation__ticket_id", widget=forms.HiddenInput)
+    ordering = StableOrderingFilter(
+        fields=(("submitted_at", "submitted"), ("score", "score")),
+        field_labels={"submitted_at": "Answered", "score": "Score"},
+        label="Sort by",
+    )
+
+    class Meta:
+        model = Response
+        form = StyledForm
+        fields = ["q", "survey", "kind", "band"]
+
+    def filter_search(self, queryset, name, value):
+        for term in value.split():
+            queryset = queryset.filter(
+                Q(comment__icontains=term)
+                | Q(invitation__contact__first_name__icontains=term)
+                | Q(invitation__contact__last_name__icontains=term)
+                | Q(invitation__contact__email__icontains=term)
+            )
+        return queryset
+
+    def filter_band(self, queryset, name, value):
+        return queryset.filter(band_condition(value))
+
+    def filter_industry(self, queryset, name, value):
+        # A contact's industry falls back to its company's (as on the contact list).
+        return queryset.filter(
+            Q(invitation__contact__industry__iexact=value)
+            | Q(invitation__contact__industry="", invitation__contact__company__industry__iexact=value)
+        )
+
+
+class InvitationFilter(django_filters.FilterSet):
+    survey = django_filters.ModelChoiceFilter(queryset=Survey.objects.all())
+    contact = django_filters.NumberFilter(field_name="contact_id")
+    ticket = django_filters.NumberFilter(field_name="ticket_id")
+    sent_after = django_filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="gte")
+    sent_before = django_filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="lt")
+    responded = django_filters.BooleanFilter(field_name="response", lookup_expr="isnull", exclude=True)
+    ordering = StableOrderingFilter(fields=(("created_at", "created"), ("sent_at", "sent")))
+
+    class Meta:
+        model = Invitation
+        fields = ["survey", "contact", "ticket"]
