@@ -12,9 +12,10 @@ class SalesConfig(AppConfig):
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="sales.defaults")
         from contacts import registry
 
-        from . import panels, timeline
+        from . import demo, panels, timeline
 
         registry.register_timeline_source(timeline.contact_timeline)
         registry.register_search_provider(timeline.search_leads)
         registry.register_search_provider(timeline.search_deals)
         registry.register_contact_panel(panels.contact_sales_panel)
+        registry.register_demo_seeder("sales", demo.seed_sales)
