@@ -14,7 +14,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.core import is_ratelimited
+
+from crm_project.ratelimits import over_limit
 
 from . import services
 
@@ -24,17 +25,11 @@ def _page_rate(group, request):
 
 
 def _too_many(request) -> bool:
-    return is_ratelimited(request, group="survey-page", key="ip", rate=_page_rate, increment=True)
+    return over_limit(request, group="survey-page", rate=_page_rate)
 
 
 def _bad_token_flood(request) -> bool:
-    return is_ratelimited(
-        request,
-        group="survey-bad-token",
-        key="ip",
-        rate=lambda group, request: settings.SURVEY_BAD_TOKEN_RATE,
-        increment=True,
-    )
+    return over_limit(request, group="survey-bad-token", rate=lambda group, request: settings.SURVEY_BAD_TOKEN_RATE)
 
 
 def _public(request, template, context=None, status=200):

@@ -13,9 +13,9 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_http_methods, require_safe
-from django_ratelimit.decorators import ratelimit
 
 from contacts.models import Channel
+from crm_project.ratelimits import over_limit
 
 from .. import services
 from ..forms import PublicLeadForm
@@ -39,9 +39,8 @@ def web_form_channel() -> Channel:
 @login_not_required
 @xframe_options_exempt  # websites embed this page in an iframe; staff pages stay DENY
 @require_http_methods(["GET", "HEAD", "POST"])
-@ratelimit(key="ip", rate=lead_form_rate, method="POST", block=False)
 def public_lead_form(request):
-    if request.method == "POST" and request.limited:
+    if request.method == "POST" and over_limit(request, group="public-lead-form", rate=lead_form_rate):
         logger.warning("Public lead form: rate limit reached for %s", request.META.get("REMOTE_ADDR"))
         return render(request, "sales/public_lead_limited.html", status=429)
     form = PublicLeadForm(request.POST or None)

@@ -219,3 +219,18 @@ def test_the_form_has_no_inline_script_or_style(client):
 
     assert "<script>" not in html and "<script " not in html
     assert "style=" not in html
+
+
+def test_with_the_cache_down_the_lead_form_still_takes_leads(client, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+
+    response = client.post(FORM, visitor_data(email="ada@cache.example"))
+
+    assert response.status_code == 302
+    assert Lead.objects.get().email == "ada@cache.example"

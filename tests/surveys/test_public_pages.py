@@ -197,3 +197,23 @@ def test_two_submissions_at_the_same_moment_store_exactly_one_response():
 
     assert Response.objects.count() == 1
     assert sorted(statuses) == [302, 302]  # the second one updates the same response within the day
+
+
+DEAD_REDIS = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens there
+        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+    }
+}
+
+
+def test_with_the_cache_down_the_survey_page_still_answers(client, invitation, settings):
+    settings.CACHES = DEAD_REDIS
+
+    shown = client.get(url())
+    answered = client.post(url(), {"score": "8"})
+
+    assert shown.status_code == 200
+    assert answered.status_code == 302
+    assert Response.objects.get().score == 8
