@@ -124,7 +124,7 @@ CAMPAIGNS = (
     ("Search ads: switch from spreadsheets", "Paid ads", 15, 3, "acquisition"),
     ("Partner co-marketing: accountants", "Partner", 16, 3, "acquisition"),
     ("Outbound sprint: healthcare", "Outbound", 17, 2, "acquisition"),
-    ("Newsletter: spring release", "Web form", 19, 2, "acquisition"),
+    ("Newsletter: product release", "Web form", 19, 2, "acquisition"),
     ("Retargeting: pricing page visitors", "Paid ads", 20, 4, "acquisition"),
     ("Customer conference", "Events", 21, 1, "retention"),
 )
@@ -241,6 +241,7 @@ def _poisson(rng: random.Random, mean: float) -> int:
     return count
 
 
+@cache  # names repeat: the pools are small
 def _slug(text: str) -> str:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return ".".join(part for part in re.split(r"[^a-z0-9]+", text) if part) or "info"
@@ -248,6 +249,14 @@ def _slug(text: str) -> str:
 
 def _choose(rng: random.Random, weighted: dict[str, float]) -> str:
     return rng.choices(list(weighted), list(weighted.values()))[0]
+
+
+class _Row(dict):
+    """A row to insert, as light as a dict, read and written like a model instance (row.created_at)."""
+
+    __slots__ = ()
+    __getattr__ = dict.__getitem__
+    __setattr__ = dict.__setitem__
 
 
 # --- campaigns ---------------------------------------------------------------------------------------
@@ -343,7 +352,7 @@ CONTACT_FIELDS = (
 
 @dataclass
 class _DealPlan:
-    deal: Deal
+    deal: _Row
     path: list[tuple[int, datetime]]  # (stage id, when), from the opening to the current stage
     lead_key: str | None = None
 
@@ -369,10 +378,10 @@ class _Chunk:
     world: _World
     campaigns: list[_CampaignRef]
     index: int
-    leads: list[Lead] = field(default_factory=list)
+    leads: list[_Row] = field(default_factory=list)
     deals: list[_DealPlan] = field(default_factory=list)
-    orders: list[tuple[Order, str | None]] = field(default_factory=list)  # (order, key of its deal)
-    subscriptions: list[list[tuple[Subscription, str | None]]] = field(default_factory=list)  # by generation
+    orders: list[tuple[_Row, str | None]] = field(default_factory=list)  # (order, key of its deal)
+    subscriptions: list[list[tuple[_Row, str | None]]] = field(default_factory=list)  # by generation
     events: list[_EventPlan] = field(default_factory=list)
 
     def seed(self, numbers: range) -> None:
@@ -453,7 +462,7 @@ class _Chunk:
             cycle = self._cycle_days(rng, profile, cycle_factor)
             closes = opened + timedelta(days=cycle)
             amount = _round_to(acv * rng.uniform(0.8, 1.3), 10)
-            title = f"{row.display_name} – {'new business' if attempt == 0 else 'second attempt'}"
+            title = f"{row.display_name} – {('new business', 'second try', 'third try', 'fourth try')[attempt]}"
             if closes > now:
                 deals.append(self._open_deal(rng, deal_key(), row, Deal.Kind.NEW, title, amount, opened, cycle))
                 return
@@ -557,7 +566,7 @@ class _Chunk:
         since_day = world.local_date(row.customer_since)
         churn_day = world.local_date(row.churned_at) if row.churned_at else None
         price = float(amount) * term / 12
-        chain: list[Subscription] = []
+        chain: list[_Row] = []
         generation = 0
         while True:
             starts_on = _add_months(since_day, term * generation)
@@ -689,7 +698,7 @@ class _Chunk:
             self._set_open_status(rng, lead, _choose(rng, weights))
             self.leads.append(lead)
 
-    def _lead(self, rng, key: str, row: _ContactRow, created_at: datetime) -> Lead:
+    def _lead(self, rng, key: str, row: _ContactRow, created_at: datetime) -> _Row:
         channel_name = self.world.channel_names.get(row.channel_id, "")
         message = rng.choice(WEB_FORM_MESSAGES) if channel_name == "Web form" else ""
         return _Row(
@@ -701,27 +710,15 @@ class _Chunk:
             external_id=key,
         )
 
-    def _set_open_status(self, rng, lead: Lead, status: str) -> None:
+    def _set_open_status(self, rng, lead: _Row, status: str) -> None:
         lead.status = status
         if status == Lead.Status.DISQUALIFIED:
             lead.disqualified_reason = rng.choice(DISQUALIFIED_REASONS)
-            at = min(lead.created_at + timedelta(days=rng.uniform(0.1, 30)), self.context.now)
-            self.events.append(
-                _EventPlan(
-                    ("lead", lead.external_id),
-                    SalesEvent.Verb.LEAD_DISQUALIFIED,
-                    at,
-                    contact_id=None,
-                    actor_id=lead.owner_id,
-                    lead_key=lead.external_id,
-                    note=lead.disqualified_reason,
-                )
-            )
 
     def _cycle_days(self, rng, profile: ChannelProfile, cycle_factor: float) -> float:
         return min(180.0, max(2.0, profile.cycle_days * cycle_factor * rng.lognormvariate(0, 0.5)))
 
-    def _deal(self, key: str, row: _ContactRow, kind: str, title: str, amount: Decimal, opened: datetime) -> Deal:
+    def _deal(self, key: str, row: _ContactRow, kind: str, title: str, amount: Decimal, opened: datetime) -> _Row:
         return _Row(
             title=title[:200],
             contact_id=row.id,
@@ -882,14 +879,6 @@ class _KeyRange:
         missing = [row for row in rows if row.external_id not in existing]
         _insert(model, missing)
         return {row.external_id for row in missing}
-
-
-class _Row(dict):
-    """A row to insert, as light as a dict, read and written like a model instance (row.created_at)."""
-
-    __slots__ = ()
-    __getattr__ = dict.__getitem__
-    __setattr__ = dict.__setitem__
 
 
 def _insert(model: type[Model], rows: Iterable[_Row]) -> None:
