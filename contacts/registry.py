@@ -93,3 +93,19 @@ def register_demo_seeder(name: str, seeder: DemoSeeder) -> DemoSeeder:
 def demo_seeders() -> tuple[tuple[str, DemoSeeder], ...]:
     """(name, seeder) in registration order."""
     return tuple(_demo_seeders.items())
+
+
+# History listeners: `fn(since: datetime) -> None`, called after a bulk import commits, with the
+# earliest instant the imported rows touch (bulk writes send no model signals).
+HistoryListener = Callable[..., None]
+_history_listeners: list[HistoryListener] = []
+
+
+def register_history_listener(listener: HistoryListener) -> HistoryListener:
+    if listener not in _history_listeners:
+        _history_listeners.append(listener)
+    return listener
+
+
+def history_listeners() -> tuple[HistoryListener, ...]:
+    return tuple(_history_listeners)

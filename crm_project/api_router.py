@@ -3,6 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from contacts import api as contacts_api
+from kpis import api as kpis_api
 from sales import api as sales_api
 from support import api as support_api
 from surveys import api as surveys_api
@@ -28,3 +29,4 @@ router.register("invitations", surveys_api.InvitationViewSet, basename="invitati
 router.register("responses", surveys_api.ResponseViewSet, basename="response")
 router.register("tickets", support_api.TicketViewSet, basename="ticket")
 router.register("sla-policies", support_api.SlaPolicyViewSet, basename="slapolicy")
+router.register("kpis", kpis_api.KpiViewSet, basename="kpi")

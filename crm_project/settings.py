@@ -129,6 +129,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
 CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "UTC")
+# KPIs: open periods (and whatever changed) are recomputed this often; all history nightly.
+KPI_REFRESH_SECONDS = int(os.environ.get("KPI_REFRESH_SECONDS", "300"))
+# CLV is multiplied by the gross margin (1.0 = revenue).
+KPI_GROSS_MARGIN = float(os.environ.get("KPI_GROSS_MARGIN", "1.0"))
 CELERY_BEAT_SCHEDULE = {
     "close-resolved-tickets": {
         "task": "support.tasks.close_resolved_tickets",
@@ -137,6 +141,14 @@ CELERY_BEAT_SCHEDULE = {
     "expire-due-subscriptions": {
         "task": "sales.tasks.expire_due_subscriptions",
         "schedule": crontab(hour=0, minute=15),
+    },
+    "refresh-open-kpis": {
+        "task": "kpis.tasks.refresh_open_periods",
+        "schedule": KPI_REFRESH_SECONDS,
+    },
+    "refresh-all-kpis": {
+        "task": "kpis.tasks.refresh_all_history",
+        "schedule": crontab(hour=2, minute=0),
     },
     "clear-expired-sessions": {
         "task": "crm_project.tasks.clear_expired_sessions",

@@ -1,0 +1,704 @@
+"""Customers and revenue: the first table of KPIS.md."""
+
+import bisect
+import datetime
+from collections import defaultdict
+
+from django.conf import settings
+
+from kpis.definitions.base import (
+    Components,
+    Key,
+    Kpi,
+    Value,
+    count_value,
+    mean_value,
+    merge,
+    named,
+    number,
+    rate_value,
+    register,
+    sum_value,
+)
+from kpis.sql import NONE_LABEL, Query, contact_segments, deal_segments, keyed, label
+
+CUSTOMER_DIMENSIONS = ("channel", "region", "industry", "owner")
+
+
+class CustomerCounts:
+    """Customers at any local midnight, per segment, from one scan of contacts.
+
+    A contact is a customer at t when customer_since <= t < churned_at. Per local day the scan
+    counts who joined and who left, and how many of them exactly at midnight; customers at
+    midnight of day D = joined before D - left before D + joined at D's midnight - left at it.
+    (churned_at >= customer_since is a database constraint, so whoever left had joined.)
+    """
+
+    def __init__(self, rows):
+        by_segment: dict[str, list] = defaultdict(list)
+        for day, segment, joined, joined_midnight, left, left_midnight in rows:
+            by_segment[label(segment)].append(
+                (datetime.date.fromisoformat(str(day)[:10]), joined - left, joined_midnight - left_midnight)
+            )
+        self._days: dict[str, list[datetime.date]] = {}
+        self._before: dict[str, list[int]] = {}
+        self._midnight: dict[str, dict[datetime.date, int]] = {}
+        for segment, entries in by_segment.items():
+            totals: dict[datetime.date, list[int]] = defaultdict(lambda: [0, 0])
+            for day, net, midnight in entries:
+                totals[day][0] += int(net)
+                totals[day][1] += int(midnight)
+            days = sorted(totals)
+            running, before = 0, []
+            for day in days:
+                before.append(running)
+                running += totals[day][0]
+            self._days[segment] = days
+            self._before[segment] = before + [running]
+            self._midnight[segment] = {day: totals[day][1] for day in days}
+
+    @property
+    def segments(self) -> list[str]:
+        return list(self._days)
+
+    def at(self, segment: str, day: datetime.date) -> int:
+        """Customers of the segment at local midnight starting `day`."""
+        days = self._days.get(segment)
+        if not days:
+            return 0
+        index = bisect.bisect_left(days, day)
+        return self._before[segment][index] + self._midnight[segment].get(day, 0)
+
+
+def customer_counts(query: Query) -> CustomerCounts:
+    def compute():
+        segment = query.segment(contact_segments("c"))
+        rows = query.fetch(
+            f"""
+            SELECT d, seg, SUM(joined), SUM(joined_midnight), SUM(left_), SUM(left_midnight) FROM (
+                SELECT {query.local_day("c.customer_since")} AS d, {segment.expression} AS seg, 1 AS joined,
+                    CASE WHEN {query.at_local_midnight("c.customer_since")} THEN 1 ELSE 0 END AS joined_midnight,
+                    0 AS left_, 0 AS left_midnight
+                FROM contacts_contact c {segment.joins}
+                WHERE c.customer_since IS NOT NULL
+                UNION ALL
+                SELECT {query.local_day("c.churned_at")}, {segment.expression}, 0, 0, 1,
+                    CASE WHEN {query.at_local_midnight("c.churned_at")} THEN 1 ELSE 0 END
+                FROM contacts_contact c {segment.joins}
+                WHERE c.churned_at IS NOT NULL
+            ) events GROUP BY d, seg
+            """
+        )
+        return CustomerCounts(rows)
+
+    # The same for every granularity: memoised per dimension only.
+    key = ("customer_counts", query.dimension)
+    if key not in query.memo:
+        query.memo[key] = compute()
+    return query.memo[key]
+
+
+def customer_flows(query: Query) -> dict[Key, Components]:
+    """Per period and segment: S, E, N, N', L and the customers of some instant of P."""
+
+    def compute():
+        segment = query.segment(contact_segments("c"))
+        joined = named(
+            keyed(
+                query.fetch(
+                    f"""
+                    WITH {query.periods_cte()}
+                    SELECT periods.p, {segment.expression} AS seg, COUNT(*),
+                        SUM(CASE WHEN c.churned_at IS NOT NULL AND c.churned_at <= periods.e THEN 1 ELSE 0 END),
+                        SUM(CASE WHEN c.customer_since > periods.s
+                            AND (c.churned_at IS NULL OR c.churned_at > c.customer_since) THEN 1 ELSE 0 END)
+                    FROM contacts_contact c
+                    JOIN periods ON periods.p = {query.bucket("c.customer_since")}
+                    {segment.joins}
+                    WHERE {query.in_range("c.customer_since")}
+                    GROUP BY 1, 2
+                    """
+                )
+            ),
+            "new",
+            "new_gone_by_end",
+            "joined_after_start",
+        )
+        lost = named(
+            keyed(
+                query.fetch(
+                    f"""
+                    WITH {query.periods_cte()}
+                    SELECT periods.p, {segment.expression} AS seg,
+                        SUM(CASE WHEN c.customer_since <= periods.s AND c.churned_at > periods.s THEN 1 ELSE 0 END)
+                    FROM contacts_contact c
+                    JOIN periods ON periods.p = {query.bucket("c.churned_at")}
+                    {segment.joins}
+                    WHERE {query.in_range("c.churned_at")}
+                    GROUP BY 1, 2
+                    """
+                )
+            ),
+            "lost",
+        )
+        counts = customer_counts(query)
+        state = {}
+        for segment_label in counts.segments:
+            for period in query.periods:
+                start, end = counts.at(segment_label, period.start), counts.at(segment_label, period.end)
+                if start or end:
+                    state[(period.start, segment_label)] = {"start": start, "end": end}
+        return merge(state, joined, lost)
+
+    return query.shared("customer_flows", compute)
+
+
+@register
+class NewCustomers(Kpi):
+    key = "new_customers"
+    name = "New customers"
+    area = "customers"
+    unit = "count"
+    formula = "N: contacts whose customer_since falls in the period."
+    dimensions = CUSTOMER_DIMENSIONS
+
+    def components(self, query):
+        return customer_flows(query)
+
+    def value(self, c):
+        return count_value(c.get("new", 0))
+
+
+@register
+class ActiveCustomers(Kpi):
+    key = "active_customers"
+    name = "Active customers"
+    area = "customers"
+    unit = "count"
+    formula = "E: customers at the period's end (customer_since <= end and churned_at empty or after the end)."
+    dimensions = CUSTOMER_DIMENSIONS
+
+    def components(self, query):
+        return customer_flows(query)
+
+    def value(self, c):
+        return count_value(c.get("end", 0))
+
+
+@register
+class ChurnRate(Kpi):
+    key = "churn_rate"
+    name = "Customer churn rate"
+    area = "customers"
+    unit = "percent"
+    direction = "down"
+    formula = "L / S x 100: customers at the period's start who churned during it, over customers at its start."
+    dimensions = CUSTOMER_DIMENSIONS
+
+    def components(self, query):
+        return customer_flows(query)
+
+    def value(self, c):
+        return rate_value(c.get("lost", 0), c.get("start", 0))
+
+
+@register
+class RetentionRate(Kpi):
+    key = "retention_rate"
+    name = "Customer retention rate"
+    area = "customers"
+    unit = "percent"
+    formula = (
+        "(E - N') / S x 100, where N' counts the new customers of the period still customers at its end; "
+        "this equals R / S x 100."
+    )
+    dimensions = CUSTOMER_DIMENSIONS
+
+    def components(self, query):
+        return customer_flows(query)
+
+    def value(self, c):
+        still_new = c.get("new", 0) - c.get("new_gone_by_end", 0)
+        return rate_value(c.get("end", 0) - still_new, c.get("start", 0))
+
+
+def orders_by_period(query: Query) -> dict[Key, Components]:
+    def compute():
+        segment = query.segment(contact_segments("c"))
+        return named(
+            keyed(
+                query.fetch(
+                    f"""
+                    WITH {query.periods_cte()}
+                    SELECT periods.p, {segment.expression} AS seg, SUM(o.amount), COUNT(*)
+                    FROM sales_order o
+                    JOIN periods ON periods.p = {query.bucket("o.ordered_at")}
+                    JOIN contacts_contact c ON c.id = o.contact_id
+                    {segment.joins}
+                    WHERE {query.in_range("o.ordered_at")}
+                    GROUP BY 1, 2
+                    """
+                )
+            ),
+            "revenue",
+            "orders",
+        )
+
+    return query.shared("orders", compute)
+
+
+@register
+class Revenue(Kpi):
+    key = "revenue"
+    name = "Revenue"
+    area = "customers"
+    unit = "money"
+    formula = "Sum of order amounts with order time in the period."
+    dimensions = CUSTOMER_DIMENSIONS
+
+    def components(self, query):
+        return orders_by_period(query)
+
+    def value(self, c):
+        return sum_value(c.get("revenue", 0), c.get("orders", 0))
+
+
+@register
+class Bookings(Kpi):
+    key = "bookings"
+    name = "Bookings"
+    area = "customers"
+    unit = "money"
+    formula = "Sum of amounts of deals won with closed_at in the period."
+    dimensions = ("channel", "owner", "pipeline", "kind")
+
+    def components(self, query):
+        return won_deals(query)
+
+    def value(self, c):
+        return sum_value(c.get("won_amount", 0), c.get("won", 0))
+
+
+def won_deals(query: Query) -> dict[Key, Components]:
+    """Per period of closed_at and segment: won and lost deals, won amount and won days of cycle."""
+
+    def compute():
+        segment = query.segment(deal_segments("d"))
+        return named(
+            keyed(
+                query.fetch(
+                    f"""
+                    WITH {query.periods_cte()}
+                    SELECT periods.p, {segment.expression} AS seg,
+                        SUM(CASE WHEN d.status = 'won' THEN 1 ELSE 0 END),
+                        SUM(CASE WHEN d.status = 'lost' THEN 1 ELSE 0 END),
+                        SUM(CASE WHEN d.status = 'won' THEN d.amount ELSE 0 END),
+                        SUM(CASE WHEN d.status = 'won' THEN {query.days_between("d.created_at", "d.closed_at")}
+                            ELSE 0 END)
+                    FROM sales_deal d
+                    JOIN periods ON periods.p = {query.bucket("d.closed_at")}
+                    {segment.joins}
+                    WHERE d.status IN ('won', 'lost') AND {query.in_range("d.closed_at")}
+                    GROUP BY 1, 2
+                    """
+                )
+            ),
+            "won",
+            "lost",
+            "won_amount",
+            "won_days",
+        )
+
+    return query.shared("won_deals", compute)
+
+
+@register
+class AverageOrderValue(Kpi):
+    key = "average_order_value"
+    name = "Average purchase value"
+    area = "customers"
+    unit = "money"
+    formula = "Revenue / number of orders in the period."
+    dimensions = ("channel", "region", "industry")
+
+    def components(self, query):
+        return orders_by_period(query)
+
+    def value(self, c):
+        return mean_value(c.get("revenue", 0), c.get("orders", 0))
+
+
+@register
+class RepeatPurchaseRate(Kpi):
+    key = "repeat_purchase_rate"
+    name = "Repeat purchase rate"
+    area = "customers"
+    unit = "percent"
+    formula = (
+        "Contacts with an order in the period who also had an order before its start / "
+        "contacts with an order in the period x 100."
+    )
+    dimensions = ("channel", "region", "industry")
+
+    def components(self, query):
+        segment = query.segment(contact_segments("c"))
+        bucket = query.bucket("o.ordered_at")
+        return named(
+            keyed(
+                query.fetch(
+                    f"""
+                    WITH {query.periods_cte()},
+                    buyers AS (
+                        SELECT o.contact_id, {bucket} AS b FROM sales_order o
+                        WHERE {query.in_range("o.ordered_at")} GROUP BY o.contact_id, {bucket}
+                    ),
+                    firsts AS (
+                        SELECT o.contact_id, MIN(o.ordered_at) AS first_at FROM sales_order o
+                        WHERE o.contact_id IN (SELECT contact_id FROM buyers) GROUP BY o.contact_id
+                    )
+                    SELECT periods.p, {segment.expression} AS seg, COUNT(*),
+                        SUM(CASE WHEN firsts.first_at < periods.s THEN 1 ELSE 0 END)
+                    FROM buyers
+                    JOIN periods ON periods.p = buyers.b
+                    JOIN firsts ON firsts.contact_id = buyers.contact_id
+                    JOIN contacts_contact c ON c.id = buyers.contact_id
+                    {segment.joins}
+                    GROUP BY 1, 2
+                    """
+                )
+            ),
+            "buyers",
+            "repeat_buyers",
+        )
+
+    def value(self, c):
+        return rate_value(c.get("repeat_buyers", 0), c.get("buyers", 0))
+
+
+def spend_by_period(query: Query, category: str, by_channel: bool) -> dict[Key, Components]:
+    def compute():
+        segment = "sg_ch.name" if by_channel else "'all'"
+        joins = "LEFT JOIN contacts_channel sg_ch ON sg_ch.id = sp.channel_id" if by_channel else ""
+        rows = keyed(
+            query.fetch(
+                f"""
+                WITH {query.periods_cte()}
+                SELECT periods.p, {segment} AS seg, SUM(sp.amount)
+                FROM sales_spend sp
+                JOIN periods ON periods.p = {query.bucket_date("sp.spent_on")}
+                {joins}
+                WHERE sp.category = '{category}' AND {query.in_date_range("sp.spent_on")}
+                GROUP BY 1, 2
+                """
+            )
+        )
+        # Spend with no channel counts only in "all".
+        return {key: {"spend": values[0]} for key, values in rows.items() if key[1] != NONE_LABEL}
+
+    return query.shared(f"spend_{category}_{by_channel}", compute)
+
+
+@register
+class CustomerAcquisitionCost(Kpi):
+    key = "cac"
+    name = "Customer acquisition cost"
+    area = "customers"
+    unit = "money"
+    direction = "down"
+    formula = (
+        "Acquisition spend dated in the period / N. By channel: that channel's acquisition spend / N of that "
+        "channel (spend with no channel counts only in all)."
+    )
+    dimensions = ("channel",)
+
+    def components(self, query):
+        spend = spend_by_period(query, "acquisition", by_channel=query.dimension == "channel")
+        flows = customer_flows(query)
+        new = {key: {"new": c.get("new", 0)} for key, c in flows.items() if key[1] != NONE_LABEL and c.get("new")}
+        return merge(spend, new)
+
+    def value(self, c):
+        return mean_value(c.get("spend", 0), c.get("new", 0))
+
+
+@register
+class CustomerRetentionCost(Kpi):
+    key = "crc"
+    name = "Customer retention cost"
+    area = "customers"
+    unit = "money"
+    direction = "down"
+    formula = "Retention spend dated in the period / R, the customers at its start who did not churn during it."
+    dimensions = ()
+
+    def components(self, query):
+        return merge(spend_by_period(query, "retention", by_channel=False), customer_flows(query))
+
+    def value(self, c):
+        return mean_value(c.get("spend", 0), c.get("start", 0) - c.get("lost", 0))
+
+
+def clv_windows(query: Query) -> dict[Key, Components]:
+    """Per period P and segment, over W = the twelve months ending at P's end: revenue, orders,
+    buyers, customers at W's start (S) and those of them who churned in W (L), and the new
+    customers and acquisition spend of W (for the CLV to CAC ratio)."""
+
+    def compute():
+        segment = query.segment(contact_segments("c"))
+        orders = named(
+            keyed(
+                query.fetch(
+                    f"""
+                    WITH {query.periods_cte()}
+                    SELECT periods.p, {segment.expression} AS seg, SUM(o.amount), COUNT(*),
+                        COUNT(DISTINCT o.contact_id)
+                    FROM sales_order o
+                    JOIN periods ON o.ordered_at >= periods.w AND o.ordered_at < periods.e
+                    JOIN contacts_contact c ON c.id = o.contact_id
+                    {segment.joins}
+                    WHERE {query.window_range("o.ordered_at")}
+                    GROUP BY 1, 2
+                    """
+                )
+            ),
+            "revenue",
+            "orders",
+            "buyers",
+        )
+        churn_and_new = named(
+            keyed(
+                query.fetch(
+                    f"""
+                    WITH {query.periods_cte()}
+                    SELECT periods.p, {segment.expression} AS seg,
+                        SUM(CASE WHEN c.customer_since <= periods.w AND c.churned_at > periods.w
+                            AND c.churned_at < periods.e THEN 1 ELSE 0 END),
+                        SUM(CASE WHEN c.customer_since >= periods.w AND c.customer_since < periods.e
+                            THEN 1 ELSE 0 END)
+                    FROM contacts_contact c
+                    JOIN periods ON (c.churned_at > periods.w AND c.churned_at < periods.e)
+                        OR (c.customer_since >= periods.w AND c.customer_since < periods.e)
+                    {segment.joins}
+                    WHERE c.customer_since IS NOT NULL AND c.customer_since < {query.instant(query.range_end)}
+                        AND (c.churned_at IS NULL OR c.churned_at >= {query.instant(query.range_start)}
+                             OR c.customer_since >= {query.instant(query.range_start)})
+                    GROUP BY 1, 2
+                    """
+                )
+            ),
+            "lost",
+            "new",
+        )
+        counts = customer_counts(query)
+        start = {}
+        for segment_label in counts.segments:
+            for period in query.periods:
+                customers = counts.at(segment_label, period.window_start)
+                if customers:
+                    start[(period.start, segment_label)] = {"start": customers}
+        return merge(orders, churn_and_new, start)
+
+    return query.shared("clv_windows", compute)
+
+
+def clv_of(c: Components) -> Value:
+    """Average purchase value x purchase frequency x lifespan x gross margin, over the window."""
+    revenue, orders, buyers = number(c.get("revenue")), number(c.get("orders")), number(c.get("buyers"))
+    start, lost = number(c.get("start")), number(c.get("lost"))
+    margin = number(getattr(settings, "KPI_GROSS_MARGIN", 1))
+    details = {"revenue": str(revenue), "orders": int(orders), "buyers": int(buyers), "start": int(start)}
+    details["lost"] = int(lost)
+    if not orders or not buyers or not lost or not start:
+        return Value(None, None, None, int(buyers), details=details)
+    revenue_per_buyer = revenue / orders * (orders / buyers)
+    annual_churn = lost / start
+    details["average_purchase_value"] = str(revenue / orders)
+    details["purchase_frequency"] = str(orders / buyers)
+    details["lifespan_years"] = str(1 / annual_churn)
+    return Value(revenue_per_buyer / annual_churn * margin, revenue_per_buyer * margin, annual_churn, int(buyers))
+
+
+@register
+class CustomerLifetimeValue(Kpi):
+    key = "clv"
+    name = "Customer lifetime value"
+    area = "customers"
+    unit = "money"
+    formula = (
+        "Average purchase value x purchase frequency x customer lifespan, over the 12 months ending at the "
+        "period's end (W): average purchase value = revenue in W / orders in W; purchase frequency = orders in W / "
+        "contacts with an order in W; lifespan (years) = 1 / annual churn, annual churn = L / S over W. "
+        "Empty when no customer churned in W. Multiplied by the gross margin setting."
+    )
+    dimensions = ("channel", "region", "industry")
+
+    def components(self, query):
+        return clv_windows(query)
+
+    def value(self, c):
+        return clv_of(c)
+
+
+@register
+class ClvCacRatio(Kpi):
+    key = "clv_cac_ratio"
+    name = "CLV to CAC ratio"
+    area = "customers"
+    unit = "ratio"
+    formula = "CLV / CAC over the same 12 months W (acquisition spend in W / new customers in W)."
+    dimensions = ("channel",)
+
+    def components(self, query):
+        windows = clv_windows(query)
+        by_channel = query.dimension == "channel"
+        segment = "sg_ch.name" if by_channel else "'all'"
+        joins = "LEFT JOIN contacts_channel sg_ch ON sg_ch.id = sp.channel_id" if by_channel else ""
+        spend = keyed(
+            query.fetch(
+                f"""
+                WITH {query.periods_cte()}
+                SELECT periods.p, {segment} AS seg, SUM(sp.amount)
+                FROM sales_spend sp
+                JOIN periods ON sp.spent_on >= periods.wd AND sp.spent_on < periods.ed
+                {joins}
+                WHERE sp.category = 'acquisition'
+                    AND sp.spent_on >= {query.day(query.periods[0].window_start)}
+                    AND sp.spent_on < {query.day(query.periods[-1].end)}
+                GROUP BY 1, 2
+                """
+            )
+        )
+        spend = {key: {"spend": values[0]} for key, values in spend.items() if key[1] != NONE_LABEL}
+        windows = {key: c for key, c in windows.items() if not (by_channel and key[1] == NONE_LABEL)}
+        return merge(windows, spend)
+
+    def value(self, c):
+        clv = clv_of(c).value
+        new, spend = number(c.get("new")), number(c.get("spend"))
+        cac = spend / new if new else None
+        if clv is None or not cac:
+            return Value(None, clv, cac, int(number(c.get("new"))))
+        return Value(clv / cac, clv, cac, int(new))
+
+
+@register
+class UpsellRate(Kpi):
+    key = "upsell_rate"
+    name = "Upsell and cross-sell rate"
+    area = "customers"
+    unit = "percent"
+    formula = (
+        "Distinct customers at the period's start with a won upsell or cross-sell deal closed in the period / "
+        "customers at its start x 100."
+    )
+    dimensions = CUSTOMER_DIMENSIONS
+
+    def components(self, query):
+        segment = query.segment(contact_segments("c"))
+        upsold = named(
+            keyed(
+                query.fetch(
+                    f"""
+                    WITH {query.periods_cte()}
+                    SELECT periods.p, {segment.expression} AS seg, COUNT(DISTINCT d.contact_id)
+                    FROM sales_deal d
+                    JOIN periods ON periods.p = {query.bucket("d.closed_at")}
+                    JOIN contacts_contact c ON c.id = d.contact_id
+                    {segment.joins}
+                    WHERE d.status = 'won' AND d.kind IN ('upsell', 'cross_sell') AND {query.in_range("d.closed_at")}
+                        AND c.customer_since <= periods.s AND (c.churned_at IS NULL OR c.churned_at > periods.s)
+                    GROUP BY 1, 2
+                    """
+                )
+            ),
+            "upsold",
+        )
+        return merge(customer_flows(query), upsold)
+
+    def value(self, c):
+        return rate_value(c.get("upsold", 0), c.get("start", 0))
+
+
+@register
+class RenewalRate(Kpi):
+    key = "renewal_rate"
+    name = "Rate of renewal"
+    area = "customers"
+    unit = "percent"
+    formula = (
+        "Subscriptions ending in the period with outcome renewed / subscriptions ending in the period with "
+        "outcome renewed, cancelled or expired x 100."
+    )
+    dimensions = ("channel", "region", "industry")
+
+    def components(self, query):
+        segment = query.segment(contact_segments("c"))
+        return named(
+            keyed(
+                query.fetch(
+                    f"""
+                    WITH {query.periods_cte()}
+                    SELECT periods.p, {segment.expression} AS seg,
+                        SUM(CASE WHEN s.outcome = 'renewed' THEN 1 ELSE 0 END), COUNT(*)
+                    FROM sales_subscription s
+                    JOIN periods ON periods.p = {query.bucket_date("s.ends_on")}
+                    JOIN contacts_contact c ON c.id = s.contact_id
+                    {segment.joins}
+                    WHERE s.outcome IN ('renewed', 'cancelled', 'expired') AND {query.in_date_range("s.ends_on")}
+                    GROUP BY 1, 2
+                    """
+                )
+            ),
+            "renewed",
+            "ended",
+        )
+
+    def value(self, c):
+        return rate_value(c.get("renewed", 0), c.get("ended", 0))
+
+
+@register
+class Engagement(Kpi):
+    key = "engagement"
+    name = "Customer engagement"
+    area = "customers"
+    unit = "per_customer"
+    formula = (
+        "Interactions in the period with contacts that were customers at some instant of it / number of those "
+        "customers (interactions per customer)."
+    )
+    note = "The share of those customers with at least one interaction is shown beside it."
+    dimensions = CUSTOMER_DIMENSIONS
+
+    def components(self, query):
+        segment = query.segment(contact_segments("c"))
+        touched = named(
+            keyed(
+                query.fetch(
+                    f"""
+                    WITH {query.periods_cte()}
+                    SELECT periods.p, {segment.expression} AS seg, COUNT(*), COUNT(DISTINCT i.contact_id)
+                    FROM contacts_interaction i
+                    JOIN periods ON periods.p = {query.bucket("i.occurred_at")}
+                    JOIN contacts_contact c ON c.id = i.contact_id
+                    {segment.joins}
+                    WHERE {query.in_range("i.occurred_at")} AND c.customer_since < periods.e
+                        AND (c.churned_at IS NULL OR (c.churned_at > periods.s AND c.churned_at > c.customer_since))
+                    GROUP BY 1, 2
+                    """
+                )
+            ),
+            "interactions",
+            "engaged",
+        )
+        return merge(customer_flows(query), touched)
+
+    def value(self, c):
+        customers = number(c.get("start", 0)) + number(c.get("joined_after_start", 0))
+        result = mean_value(c.get("interactions", 0), customers)
+        engaged = number(c.get("engaged", 0))
+        result.details = {
+            "engaged": int(engaged),
+            "engaged_share": str(engaged / customers * 100) if customers else None,
+        }
+        return result

@@ -1,0 +1,251 @@
+"""Leads and deals: the second table of KPIS.md."""
+
+from kpis.definitions.base import (
+    Kpi,
+    Value,
+    count_value,
+    mean_value,
+    merge,
+    named,
+    number,
+    rate_value,
+    register,
+)
+from kpis.definitions.customers import won_deals
+from kpis.sql import Query, campaign_segments, deal_segments, keyed, lead_segments
+
+LEAD_DIMENSIONS = ("channel", "campaign", "owner")
+
+
+def leads_created(query: Query):
+    def compute():
+        segment = query.segment(lead_segments("l"))
+        return named(
+            keyed(
+                query.fetch(
+                    f"""
+                    WITH {query.periods_cte()}
+                    SELECT periods.p, {segment.expression} AS seg, COUNT(*),
+                        SUM(CASE WHEN l.converted_at IS NOT NULL THEN 1 ELSE 0 END)
+                    FROM sales_lead l
+                    JOIN periods ON periods.p = {query.bucket("l.created_at")}
+                    {segment.joins}
+                    WHERE {query.in_range("l.created_at")}
+                    GROUP BY 1, 2
+                    """
+                )
+            ),
+            "leads",
+            "converted",
+        )
+
+    return query.shared("leads_created", compute)
+
+
+@register
+class NewLeads(Kpi):
+    key = "new_leads"
+    name = "New leads"
+    area = "sales"
+    unit = "count"
+    formula = "Leads created in the period."
+    dimensions = LEAD_DIMENSIONS
+
+    def components(self, query):
+        return leads_created(query)
+
+    def value(self, c):
+        return count_value(c.get("leads", 0))
+
+
+@register
+class LeadConversionRate(Kpi):
+    key = "lead_conversion_rate"
+    name = "Lead conversion rate"
+    area = "sales"
+    unit = "percent"
+    formula = "Leads created in the period that are converted (at any time so far) / leads created in it x 100."
+    note = "Recent periods rise as their leads mature."
+    dimensions = LEAD_DIMENSIONS
+
+    def components(self, query):
+        return leads_created(query)
+
+    def value(self, c):
+        return rate_value(c.get("converted", 0), c.get("leads", 0))
+
+
+@register
+class WinRate(Kpi):
+    key = "win_rate"
+    name = "Close rate"
+    area = "sales"
+    unit = "percent"
+    formula = "Deals won with closed_at in the period / deals won or lost with closed_at in it x 100."
+    dimensions = ("channel", "owner", "pipeline", "kind")
+
+    def components(self, query):
+        return won_deals(query)
+
+    def value(self, c):
+        won = number(c.get("won", 0))
+        return rate_value(won, won + number(c.get("lost", 0)))
+
+
+@register
+class AverageDealSize(Kpi):
+    key = "average_deal_size"
+    name = "Average deal size"
+    area = "sales"
+    unit = "money"
+    formula = "Mean amount of deals won in the period."
+    dimensions = ("channel", "owner", "pipeline", "kind")
+
+    def components(self, query):
+        return won_deals(query)
+
+    def value(self, c):
+        return mean_value(c.get("won_amount", 0), c.get("won", 0))
+
+
+def cycle_medians(query: Query):
+    def compute():
+        segment = query.segment(deal_segments("d"))
+        rows = f"""
+            SELECT periods.p AS p, {segment.expression} AS seg, {query.days_between("d.created_at", "d.closed_at")} AS x
+            FROM sales_deal d
+            JOIN periods ON periods.p = {query.bucket("d.closed_at")}
+            {segment.joins}
+            WHERE d.status = 'won' AND {query.in_range("d.closed_at")}
+        """
+        medians = keyed(query.fetch(f"WITH {query.periods_cte()} {query.median(rows)}"))
+        return {key: {"median_days": values[0]} for key, values in medians.items()}
+
+    return query.shared("cycle_medians", compute)
+
+
+@register
+class SalesCycleLength(Kpi):
+    key = "sales_cycle_length"
+    name = "Sales cycle length"
+    area = "sales"
+    unit = "days"
+    direction = "down"
+    formula = "Mean days from created to closed_at of deals won in the period."
+    note = "The median is shown beside it."
+    dimensions = ("channel", "owner", "pipeline")
+
+    def components(self, query):
+        return merge(won_deals(query), cycle_medians(query))
+
+    def value(self, c):
+        result = mean_value(c.get("won_days", 0), c.get("won", 0))
+        median = c.get("median_days")
+        result.details = {"median": None if median is None else str(number(median))}
+        return result
+
+
+@register
+class PipelineVelocity(Kpi):
+    key = "pipeline_velocity"
+    name = "Sales pipeline velocity"
+    area = "sales"
+    unit = "money_per_day"
+    formula = (
+        "Open deals at the period's end (created before it and not closed before it) x win rate of the period "
+        "(as a fraction) x average deal size of the period / sales cycle length of the period, in money per day."
+    )
+    dimensions = ("owner", "pipeline")
+
+    def components(self, query):
+        segment = query.segment(deal_segments("d"))
+        open_at_end = named(
+            keyed(
+                query.fetch(
+                    f"""
+                    WITH {query.periods_cte()}
+                    SELECT periods.p, {segment.expression} AS seg, COUNT(*)
+                    FROM sales_deal d
+                    JOIN periods ON d.created_at < periods.e AND (d.closed_at IS NULL OR d.closed_at >= periods.e)
+                    {segment.joins}
+                    WHERE d.created_at < {query.instant(query.range_end)}
+                        AND (d.closed_at IS NULL OR d.closed_at >= {query.instant(query.range_start)})
+                    GROUP BY 1, 2
+                    """
+                )
+            ),
+            "open",
+        )
+        return merge(won_deals(query), open_at_end)
+
+    def value(self, c):
+        won, lost = number(c.get("won", 0)), number(c.get("lost", 0))
+        open_deals, amount, days = number(c.get("open", 0)), number(c.get("won_amount", 0)), number(c.get("won_days"))
+        details = {"open_deals": int(open_deals)}
+        if not won or not days:
+            return Value(None, None, None, int(won + lost), details=details)
+        win_rate = won / (won + lost)
+        average_size = amount / won
+        cycle = days / won
+        numerator = open_deals * win_rate * average_size
+        details.update(win_rate=str(win_rate), average_deal_size=str(average_size), cycle_days=str(cycle))
+        return Value(numerator / cycle, numerator, cycle, int(won + lost), details=details)
+
+
+@register
+class CampaignRoi(Kpi):
+    key = "campaign_roi"
+    name = "Campaign ROI"
+    area = "sales"
+    unit = "percent"
+    formula = (
+        "(Amount of won deals closed in the period whose lead came from the campaign - spend in the period of the "
+        "campaign) / spend in the period of the campaign x 100. For all: every campaign together; by channel: the "
+        "campaigns of that channel."
+    )
+    dimensions = ("campaign", "channel")
+
+    def components(self, query):
+        segment = query.segment(campaign_segments("cp"))
+        won = named(
+            keyed(
+                query.fetch(
+                    f"""
+                    WITH {query.periods_cte()}
+                    SELECT periods.p, {segment.expression} AS seg, SUM(d.amount), COUNT(*)
+                    FROM sales_deal d
+                    JOIN periods ON periods.p = {query.bucket("d.closed_at")}
+                    JOIN sales_lead l ON l.id = d.lead_id
+                    JOIN sales_campaign cp ON cp.id = l.campaign_id
+                    {segment.joins}
+                    WHERE d.status = 'won' AND {query.in_range("d.closed_at")}
+                    GROUP BY 1, 2
+                    """
+                )
+            ),
+            "won_amount",
+            "won",
+        )
+        spend = named(
+            keyed(
+                query.fetch(
+                    f"""
+                    WITH {query.periods_cte()}
+                    SELECT periods.p, {segment.expression} AS seg, SUM(sp.amount)
+                    FROM sales_spend sp
+                    JOIN periods ON periods.p = {query.bucket_date("sp.spent_on")}
+                    JOIN sales_campaign cp ON cp.id = sp.campaign_id
+                    {segment.joins}
+                    WHERE {query.in_date_range("sp.spent_on")}
+                    GROUP BY 1, 2
+                    """
+                )
+            ),
+            "spend",
+        )
+        return merge(won, spend)
+
+    def value(self, c):
+        spend = number(c.get("spend", 0))
+        gain = number(c.get("won_amount", 0)) - spend
+        return Value(gain / spend * 100 if spend else None, gain, spend, int(number(c.get("won", 0))))

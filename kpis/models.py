@@ -1,0 +1,93 @@
+"""Computed KPI values (the system of record for KPI pages and API) and the refresh bookkeeping."""
+
+from django.db import models
+from django.utils import timezone
+
+from kpis.periods import GRANULARITIES
+
+GRANULARITY_CHOICES = [(granularity, granularity.title()) for granularity in GRANULARITIES]
+
+
+def amount_field(**kwargs):
+    return models.DecimalField(max_digits=28, decimal_places=8, null=True, blank=True, **kwargs)
+
+
+class KpiSnapshot(models.Model):
+    """One value of one KPI, for one period and one segment (`all` is the whole business)."""
+
+    kpi = models.CharField(max_length=50)
+    granularity = models.CharField(max_length=10, choices=GRANULARITY_CHOICES)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    dimension = models.CharField(max_length=20, default="all")
+    segment = models.CharField(max_length=200, default="all")
+    value = amount_field()
+    numerator = amount_field()
+    denominator = amount_field()
+    sample_size = models.PositiveIntegerField(default=0)
+    ci_low = amount_field()
+    ci_high = amount_field()
+    details = models.JSONField(default=dict, blank=True)
+    definition_version = models.PositiveSmallIntegerField(default=1)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kpi", "granularity", "dimension", "period_start", "segment"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kpi", "granularity", "dimension", "period_start", "segment"], name="kpisnapshot_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period_end__gt=models.F("period_start")), name="kpisnapshot_period"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kpi} {self.granularity} {self.period_start} {self.dimension}={self.segment}: {self.value}"
+
+
+class KpiStaleMark(models.Model):
+    """Records changed from this instant on: the next periodic refresh recomputes those periods."""
+
+    since = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["since"]
+
+    def __str__(self):
+        return f"stale since {self.since:%Y-%m-%d %H:%M} ({self.reason})"
+
+
+class KpiRefresh(models.Model):
+    """One refresh run: what it covered, how it went, how long it took."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    scope = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    first_period = models.DateField(null=True, blank=True)
+    kpis = models.PositiveIntegerField(default=0)
+    periods = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    queries = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        get_latest_by = "started_at"
+
+    def __str__(self):
+        return f"{self.scope} {self.status} at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()

@@ -1,0 +1,147 @@
+"""Reading KPIs: series and overviews from the snapshots, through the cache. Never computes a KPI."""
+
+import datetime
+import logging
+from decimal import Decimal
+
+from django.core.cache import cache
+
+from kpis.definitions.base import Kpi, registry
+from kpis.models import KpiRefresh, KpiSnapshot
+from kpis.periods import Period, local_today, period_containing, periods_between
+from kpis.services import GENERATION_KEY
+from kpis.sql import ALL
+
+logger = logging.getLogger(__name__)
+
+CACHE_SECONDS = 60 * 60
+MAX_PERIODS = 600
+FIELDS = (
+    "period_start",
+    "period_end",
+    "segment",
+    "value",
+    "numerator",
+    "denominator",
+    "sample_size",
+    "ci_low",
+    "ci_high",
+    "details",
+    "computed_at",
+)
+
+
+def _cached(key: str, compute):
+    """Read through the cache; when the cache cannot be reached, straight from the snapshots."""
+    try:
+        generation = cache.get(GENERATION_KEY) or "0"
+        full_key = f"kpis:{generation}:{key}"
+        found = cache.get(full_key)
+        if found is not None:
+            return found
+    except Exception:
+        logger.warning("KPI cache unreachable; reading snapshots", exc_info=True)
+        return compute()
+    result = compute()
+    try:
+        cache.set(full_key, result, CACHE_SECONDS)
+    except Exception:
+        logger.warning("KPI cache unreachable; result not cached", exc_info=True)
+    return result
+
+
+def _row(snapshot: dict, kpi: Kpi) -> dict:
+    return {name: snapshot.get(name) for name in FIELDS}
+
+
+def _empty_row(kpi: Kpi, period: Period, segment: str) -> dict:
+    value = kpi.value({})
+    return {
+        "period_start": period.start,
+        "period_end": period.end,
+        "segment": segment,
+        "value": value.value,
+        "numerator": value.numerator,
+        "denominator": value.denominator,
+        "sample_size": value.sample_size,
+        "ci_low": None,
+        "ci_high": None,
+        "details": value.details,
+        "computed_at": None,
+    }
+
+
+def kpi_series(*, kpi: Kpi, granularity: str, start: datetime.date, end: datetime.date, dimension: str = ALL):
+    """Every period of the range (per segment seen in it), from the snapshots; a period never computed
+    gets the KPI's empty value (0 for a count or sum, None for a rate or average)."""
+    periods = periods_between(granularity, start, end)
+    if len(periods) > MAX_PERIODS:
+        raise ValueError(f"At most {MAX_PERIODS} periods at a time; choose a shorter range.")
+    key = f"series:{kpi.key}:v{kpi.version}:{granularity}:{dimension}:{periods[0].start}:{periods[-1].start}"
+
+    def compute():
+        snapshots = list(
+            KpiSnapshot.objects.filter(
+                kpi=kpi.key,
+                granularity=granularity,
+                dimension=dimension,
+                period_start__gte=periods[0].start,
+                period_start__lte=periods[-1].start,
+            ).values(*FIELDS)
+        )
+        found = {(row["period_start"], row["segment"]): _row(row, kpi) for row in snapshots}
+        segments = sorted({row["segment"] for row in snapshots}) if dimension != ALL else [ALL]
+        return [
+            found.get((period.start, segment)) or _empty_row(kpi, period, segment)
+            for period in periods
+            for segment in segments
+        ]
+
+    return _cached(key, compute)
+
+
+def kpi_overview(*, granularity: str = "month", today: datetime.date | None = None) -> list[dict]:
+    """Every KPI with its value for the current period, the previous one, and the change."""
+    current = period_containing(granularity, today or local_today())
+    previous = current.previous()
+    key = f"overview:{granularity}:{current.start}"
+
+    def compute():
+        rows = KpiSnapshot.objects.filter(
+            granularity=granularity, dimension=ALL, segment=ALL, period_start__in=[previous.start, current.start]
+        ).values("kpi", "period_start", "value", "sample_size", "computed_at")
+        values = {(row["kpi"], row["period_start"]): row for row in rows}
+        overview = []
+        for kpi in registry().values():
+            latest = values.get((kpi.key, current.start), {})
+            before = values.get((kpi.key, previous.start), {})
+            latest_value, previous_value = latest.get("value"), before.get("value")
+            change = None
+            if latest_value is not None and previous_value is not None:
+                change = Decimal(latest_value) - Decimal(previous_value)
+            overview.append(
+                {
+                    "kpi": kpi,
+                    "period_start": current.start,
+                    "period_end": current.end,
+                    "value": latest_value,
+                    "previous_value": previous_value,
+                    "change": change,
+                    "sample_size": latest.get("sample_size", 0),
+                    "computed_at": latest.get("computed_at"),
+                }
+            )
+        return overview
+
+    return _cached(key, compute)
+
+
+def last_refresh() -> dict:
+    """When the snapshots were last refreshed successfully, and whether the latest attempt failed."""
+    runs = list(KpiRefresh.objects.exclude(status=KpiRefresh.Status.RUNNING).order_by("-started_at")[:20])
+    good = next((run for run in runs if run.status == KpiRefresh.Status.SUCCEEDED), None)
+    return {
+        "last_success_at": good.finished_at if good else None,
+        "last_failed": bool(runs) and runs[0].status == KpiRefresh.Status.FAILED,
+        "last_error": runs[0].error if runs and runs[0].status == KpiRefresh.Status.FAILED else "",
+    }

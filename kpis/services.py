@@ -1,0 +1,274 @@
+"""Refreshing KPI snapshots: compute with the registry's SQL, write in bulk, one scope at a time."""
+
+import datetime
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils import timezone
+
+from kpis.definitions.base import Kpi, Value, registry
+from kpis.models import KpiRefresh, KpiSnapshot, KpiStaleMark
+from kpis.periods import GRANULARITIES, Period, local_today, local_zone, open_periods, periods_between
+from kpis.sql import ALL, Query
+
+logger = logging.getLogger(__name__)
+
+LOCK_SECONDS = 30 * 60
+GENERATION_KEY = "kpis:generation"
+PLACES = Decimal("0.00000001")
+
+
+class RefreshBusy(Exception):
+    """Another refresh of the same scope is running."""
+
+
+@dataclass
+class RefreshSummary:
+    kpis: int = 0
+    periods: int = 0
+    rows_written: int = 0
+    queries: int = 0
+    seconds: float = 0.0
+    first_period: datetime.date | None = None
+    steps: list[str] = field(default_factory=list)
+
+
+def history_start() -> datetime.date:
+    """The local date of the oldest record any KPI counts (today when there is none)."""
+    columns = [
+        ("contacts_contact", "customer_since"),
+        ("contacts_interaction", "occurred_at"),
+        ("sales_order", "ordered_at"),
+        ("sales_deal", "created_at"),
+        ("sales_lead", "created_at"),
+        ("support_ticket", "created_at"),
+        ("surveys_invitation", "sent_at"),
+        ("surveys_response", "submitted_at"),
+    ]
+    dates = [("sales_spend", "spent_on"), ("sales_subscription", "ends_on")]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(f"SELECT MIN({column}) FROM {table}" for table, column in columns))
+        instants = [row[0] for row in cursor.fetchall() if row[0] is not None]
+        cursor.execute(" UNION ALL ".join(f"SELECT MIN({column}) FROM {table}" for table, column in dates))
+        days = [row[0] for row in cursor.fetchall() if row[0] is not None]
+    candidates = [local_today()]
+    for instant in instants:
+        if isinstance(instant, str):  # SQLite returns MIN() of a datetime column as text
+            instant = datetime.datetime.fromisoformat(instant).replace(tzinfo=datetime.UTC)
+        if timezone.is_naive(instant):
+            instant = instant.replace(tzinfo=datetime.UTC)
+        candidates.append(instant.astimezone(local_zone()).date())
+    candidates += [day if isinstance(day, datetime.date) else datetime.date.fromisoformat(day) for day in days]
+    return min(candidates)
+
+
+def _snapshots(
+    kpi: Kpi, granularity: str, dimension: str, periods: list[Period], components: dict, computed_at
+) -> list[KpiSnapshot]:
+    """Every period x every segment seen in the range (a period with nothing gets the empty value)."""
+    segments = sorted({segment for (_, segment) in components}) if dimension != ALL else [ALL]
+    snapshots = []
+    for period in periods:
+        end = period.end
+        for segment in segments:
+            value = kpi.value(components.get((period.start, segment), {}))
+            snapshots.append(
+                KpiSnapshot(
+                    kpi=kpi.key,
+                    granularity=granularity,
+                    period_start=period.start,
+                    period_end=end,
+                    dimension=dimension,
+                    segment=segment[:200],
+                    value=_decimal(value.value),
+                    numerator=_decimal(value.numerator),
+                    denominator=_decimal(value.denominator),
+                    sample_size=value.sample_size,
+                    ci_low=_decimal(value.ci_low),
+                    ci_high=_decimal(value.ci_high),
+                    details=value.details,
+                    definition_version=kpi.version,
+                    computed_at=computed_at,
+                )
+            )
+    return snapshots
+
+
+def _decimal(value) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(value).quantize(PLACES)
+
+
+UPDATE_FIELDS = [
+    "period_end",
+    "value",
+    "numerator",
+    "denominator",
+    "sample_size",
+    "ci_low",
+    "ci_high",
+    "details",
+    "definition_version",
+    "computed_at",
+]
+
+
+def _write(kpi: Kpi, granularity: str, periods: list[Period], snapshots: list[KpiSnapshot], computed_at) -> int:
+    """Upsert one KPI's snapshots of one granularity and drop the segments that no longer exist, atomically."""
+    with transaction.atomic():
+        KpiSnapshot.objects.bulk_create(
+            snapshots,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["kpi", "granularity", "dimension", "period_start", "segment"],
+            update_fields=UPDATE_FIELDS,
+        )
+        KpiSnapshot.objects.filter(
+            kpi=kpi.key,
+            granularity=granularity,
+            period_start__gte=periods[0].start,
+            period_start__lte=periods[-1].start,
+        ).exclude(computed_at=computed_at).delete()
+    return len(snapshots)
+
+
+def _acquire(scope: str) -> str | None:
+    """A lock that expires, in the cache; None when the cache cannot be reached (the upserts stay safe)."""
+    token = uuid.uuid4().hex
+    try:
+        if not cache.add(f"kpis:lock:{scope}", token, timeout=LOCK_SECONDS):
+            raise RefreshBusy(f"A refresh of {scope} is already running.")
+    except RefreshBusy:
+        raise
+    except Exception:  # cache unreachable: refresh anyway
+        logger.warning("KPI refresh lock unavailable; refreshing without it", exc_info=True)
+        return None
+    return token
+
+
+def _release(scope: str, token: str | None) -> None:
+    if token is None:
+        return
+    try:
+        if cache.get(f"kpis:lock:{scope}") == token:
+            cache.delete(f"kpis:lock:{scope}")
+    except Exception:
+        logger.warning("KPI refresh lock could not be released", exc_info=True)
+
+
+def _bump_generation() -> None:
+    """Invalidate every cached KPI read: their keys include this generation."""
+    try:
+        cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+    except Exception:
+        logger.warning("KPI cache generation could not be bumped", exc_info=True)
+
+
+def kpis_refresh(
+    *,
+    keys: Iterable[str] | None = None,
+    granularities: Iterable[str] = GRANULARITIES,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+    starts: dict[str, datetime.date] | None = None,
+    scope: str = "manual",
+    progress: Callable[[str, int, int], None] | None = None,
+) -> RefreshSummary:
+    """Recompute the snapshots of the chosen KPIs for every period from `since` (or each granularity's
+    `starts`) to `until`, every segment of their dimensions. Each KPI and granularity is written in one
+    transaction, so a refresh cut short leaves the previous snapshots in place. Raises RefreshBusy when a
+    refresh of the same scope runs."""
+    kpis = _selected(keys)
+    granularities = list(granularities)
+    until = until or local_today()
+    if since is None and not starts:
+        since = history_start()
+    token = _acquire(scope)
+    started = time.monotonic()
+    run = KpiRefresh.objects.create(scope=scope[:100], first_period=since)
+    summary = RefreshSummary(kpis=len(kpis), first_period=since)
+    total = len(kpis) * len(granularities)
+    done = 0
+    try:
+        for granularity in granularities:
+            first = (starts or {}).get(granularity, since)
+            periods = periods_between(granularity, min(first, until), until)
+            summary.periods += len(periods)
+            memo: dict = {}
+            computed_at = timezone.now()
+            for kpi in kpis:
+                snapshots = []
+                for dimension in (ALL, *kpi.dimensions):
+                    query = Query(granularity, periods, dimension, settings.TIME_ZONE, memo=memo, now=computed_at)
+                    snapshots += _snapshots(kpi, granularity, dimension, periods, kpi.components(query), computed_at)
+                    summary.queries += query.queries
+                summary.rows_written += _write(kpi, granularity, periods, snapshots, computed_at)
+                summary.queries += 2
+                done += 1
+                if progress:
+                    progress(f"{kpi.key} by {granularity}", done, total)
+        run.status = KpiRefresh.Status.SUCCEEDED
+    except Exception as error:
+        run.status = KpiRefresh.Status.FAILED
+        run.error = f"{type(error).__name__}: {error}"[:2000]
+        raise
+    finally:
+        summary.seconds = time.monotonic() - started
+        run.finished_at = timezone.now()
+        run.kpis, run.periods, run.rows_written, run.queries = (
+            summary.kpis,
+            summary.periods,
+            summary.rows_written,
+            summary.queries,
+        )
+        run.save()
+        _release(scope, token)
+        if summary.rows_written:
+            _bump_generation()
+    return summary
+
+
+def _selected(keys: Iterable[str] | None) -> list[Kpi]:
+    definitions = registry()
+    if not keys:
+        return list(definitions.values())
+    unknown = sorted(set(keys) - set(definitions))
+    if unknown:
+        raise ValueError(f"Unknown KPI: {', '.join(unknown)}. Known: {', '.join(definitions)}.")
+    return [definitions[key] for key in definitions if key in set(keys)]
+
+
+def kpis_refresh_open(*, progress=None) -> RefreshSummary:
+    """The periodic refresh: the current and previous period of each granularity, and every period
+    from the earliest stale mark on. Marks are removed only once the refresh succeeded."""
+    marks = list(KpiStaleMark.objects.order_by("since").values_list("id", "since"))
+    stale_day = min(since for _, since in marks).astimezone(local_zone()).date() if marks else None
+    starts = {}
+    for granularity in GRANULARITIES:
+        first = open_periods(granularity)[0].start
+        starts[granularity] = min(first, stale_day) if stale_day else first
+    summary = kpis_refresh(starts=starts, scope="open", progress=progress)
+    if marks:
+        KpiStaleMark.objects.filter(id__in=[mark_id for mark_id, _ in marks]).delete()
+    return summary
+
+
+def kpis_mark_stale(*, since: datetime.datetime | datetime.date | None, reason: str = "") -> None:
+    """Record that history changed from `since` on; the next periodic refresh recomputes it."""
+    if since is None:
+        return
+    if not isinstance(since, datetime.datetime):
+        since = datetime.datetime.combine(since, datetime.time(), tzinfo=local_zone())
+    KpiStaleMark.objects.create(since=since, reason=reason[:100])
+
+
+def empty_value(kpi: Kpi) -> Value:
+    return kpi.value({})

@@ -1,0 +1,74 @@
+"""Changes to records mark the KPI periods they touch as stale, after commit.
+
+The next periodic refresh recomputes every period from the earliest mark on. Marks come from
+model signals (any save or delete, from a page, the API, the admin or a service) and from the
+history listener the import calls after a bulk load (bulk writes send no signals).
+"""
+
+import datetime
+from functools import partial
+
+from django.apps import apps
+from django.db import transaction
+from django.db.models.signals import post_delete, post_init, post_save
+
+# model label -> the timestamps and dates of a record that decide which periods it counts in
+TRACKED = {
+    "contacts.Contact": ("created_at", "customer_since", "churned_at"),
+    "contacts.Interaction": ("occurred_at",),
+    "sales.Spend": ("spent_on",),
+    "sales.Lead": ("created_at", "converted_at"),
+    "sales.Deal": ("created_at", "closed_at"),
+    "sales.Order": ("ordered_at",),
+    "sales.Subscription": ("starts_on", "ends_on"),
+    "support.Ticket": ("created_at", "first_response_at", "resolved_at"),
+    "surveys.Invitation": ("sent_at",),
+    "surveys.Response": ("submitted_at",),
+}
+ORIGINAL = "_kpi_earliest"
+
+
+def _earliest(instance, fields) -> datetime.datetime | None:
+    from kpis.periods import local_midnight
+
+    moments = []
+    for name in fields:
+        value = getattr(instance, name, None)
+        if value is None:
+            continue
+        if not isinstance(value, datetime.datetime):
+            value = local_midnight(value)
+        moments.append(value)
+    return min(moments) if moments else None
+
+
+def _remember(sender, instance, fields, **kwargs):
+    if instance.pk is not None:
+        setattr(instance, ORIGINAL, _earliest(instance, fields))
+
+
+def _changed(sender, instance, fields, **kwargs):
+    from kpis.services import kpis_mark_stale
+
+    candidates = [moment for moment in (_earliest(instance, fields), getattr(instance, ORIGINAL, None)) if moment]
+    if not candidates:
+        return
+    since = min(candidates)
+    setattr(instance, ORIGINAL, _earliest(instance, fields))
+    transaction.on_commit(partial(kpis_mark_stale, since=since, reason=sender._meta.label))
+
+
+def history_changed(since) -> None:
+    """The import's listener: bulk-loaded history from `since` on."""
+    from kpis.services import kpis_mark_stale
+
+    kpis_mark_stale(since=since, reason="import")
+
+
+def connect() -> None:
+    for label, fields in TRACKED.items():
+        model = apps.get_model(label)
+        uid = f"kpis-stale-{label}"
+        post_init.connect(partial(_remember, fields=fields), sender=model, weak=False, dispatch_uid=uid + "-init")
+        post_save.connect(partial(_changed, fields=fields), sender=model, weak=False, dispatch_uid=uid + "-save")
+        post_delete.connect(partial(_changed, fields=fields), sender=model, weak=False, dispatch_uid=uid + "-delete")

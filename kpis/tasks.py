@@ -1,0 +1,27 @@
+"""Celery tasks of the KPI engine: thin, they call services."""
+
+import logging
+
+from celery import shared_task
+
+from kpis import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def refresh_open_periods() -> None:
+    """Every few minutes: the open periods, and whatever records changed since the last run."""
+    try:
+        services.kpis_refresh_open()
+    except services.RefreshBusy:
+        logger.info("KPI refresh of open periods skipped: one is running")
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def refresh_all_history() -> None:
+    """Nightly: every period of every KPI, from the oldest record."""
+    try:
+        services.kpis_refresh(scope="all")
+    except services.RefreshBusy:
+        logger.info("Nightly KPI refresh skipped: one is running")
