@@ -30,6 +30,7 @@ install-dev: $(VENV)/.installed-dev node_modules/.package-lock.json
 run: install
 	DEBUG=true $(BIN)/python manage.py migrate --no-input
 	DEBUG=true $(BIN)/python manage.py seed_demo --size small
+	DEBUG=true $(BIN)/python manage.py refresh_kpis --all
 	DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The whole suite. PostgreSQL and Redis are used when DATABASE_URL / REDIS_URL are set;

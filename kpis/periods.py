@@ -3,6 +3,7 @@
 import datetime
 import zoneinfo
 from dataclasses import dataclass
+from functools import cached_property
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -53,7 +54,7 @@ class Period:
     granularity: str
     start: datetime.date
 
-    @property
+    @cached_property
     def end(self) -> datetime.date:
         return next_start(self.granularity, self.start)
 
