@@ -5,68 +5,86 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='KpiRefresh',
+            name="KpiRefresh",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.CharField(max_length=100)),
-                ('status', models.CharField(choices=[('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='running', max_length=10)),
-                ('started_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('first_period', models.DateField(blank=True, null=True)),
-                ('kpis', models.PositiveIntegerField(default=0)),
-                ('periods', models.PositiveIntegerField(default=0)),
-                ('rows_written', models.PositiveIntegerField(default=0)),
-                ('queries', models.PositiveIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("scope", models.CharField(max_length=100)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("running", "Running"), ("succeeded", "Succeeded"), ("failed", "Failed")],
+                        default="running",
+                        max_length=10,
+                    ),
+                ),
+                ("started_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("first_period", models.DateField(blank=True, null=True)),
+                ("kpis", models.PositiveIntegerField(default=0)),
+                ("periods", models.PositiveIntegerField(default=0)),
+                ("rows_written", models.PositiveIntegerField(default=0)),
+                ("queries", models.PositiveIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['-started_at'],
-                'get_latest_by': 'started_at',
+                "ordering": ["-started_at"],
+                "get_latest_by": "started_at",
             },
         ),
         migrations.CreateModel(
-            name='KpiStaleMark',
+            name="KpiStaleMark",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('since', models.DateTimeField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('reason', models.CharField(blank=True, max_length=100)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("since", models.DateTimeField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("reason", models.CharField(blank=True, max_length=100)),
             ],
             options={
-                'ordering': ['since'],
+                "ordering": ["since"],
             },
         ),
         migrations.CreateModel(
-            name='KpiSnapshot',
+            name="KpiSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kpi', models.CharField(max_length=50)),
-                ('granularity', models.CharField(choices=[('week', 'Week'), ('month', 'Month'), ('quarter', 'Quarter'), ('year', 'Year')], max_length=10)),
-                ('period_start', models.DateField()),
-                ('period_end', models.DateField()),
-                ('dimension', models.CharField(default='all', max_length=20)),
-                ('segment', models.CharField(default='all', max_length=200)),
-                ('value', models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True)),
-                ('numerator', models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True)),
-                ('denominator', models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True)),
-                ('sample_size', models.PositiveIntegerField(default=0)),
-                ('ci_low', models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True)),
-                ('ci_high', models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('definition_version', models.PositiveSmallIntegerField(default=1)),
-                ('computed_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kpi", models.CharField(max_length=50)),
+                (
+                    "granularity",
+                    models.CharField(
+                        choices=[("week", "Week"), ("month", "Month"), ("quarter", "Quarter"), ("year", "Year")],
+                        max_length=10,
+                    ),
+                ),
+                ("period_start", models.DateField()),
+                ("period_end", models.DateField()),
+                ("dimension", models.CharField(default="all", max_length=20)),
+                ("segment", models.CharField(default="all", max_length=200)),
+                ("value", models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True)),
+                ("numerator", models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True)),
+                ("denominator", models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True)),
+                ("sample_size", models.PositiveIntegerField(default=0)),
+                ("ci_low", models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True)),
+                ("ci_high", models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                ("definition_version", models.PositiveSmallIntegerField(default=1)),
+                ("computed_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['kpi', 'granularity', 'dimension', 'period_start', 'segment'],
-                'constraints': [models.UniqueConstraint(fields=('kpi', 'granularity', 'dimension', 'period_start', 'segment'), name='kpisnapshot_unique'), models.CheckConstraint(condition=models.Q(('period_end__gt', models.F('period_start'))), name='kpisnapshot_period')],
+                "ordering": ["kpi", "granularity", "dimension", "period_start", "segment"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("kpi", "granularity", "dimension", "period_start", "segment"), name="kpisnapshot_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("period_end__gt", models.F("period_start"))), name="kpisnapshot_period"
+                    ),
+                ],
             },
         ),
     ]
