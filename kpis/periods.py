@@ -31,14 +31,16 @@ def period_start(granularity: str, day: datetime.date) -> datetime.date:
     raise ValueError(f"Unknown granularity {granularity!r}.")
 
 
+STEPS = {
+    "week": relativedelta(weeks=1),
+    "month": relativedelta(months=1),
+    "quarter": relativedelta(months=3),
+    "year": relativedelta(years=1),
+}
+
+
 def next_start(granularity: str, start: datetime.date) -> datetime.date:
-    step = {
-        "week": relativedelta(weeks=1),
-        "month": relativedelta(months=1),
-        "quarter": relativedelta(months=3),
-        "year": relativedelta(years=1),
-    }[granularity]
-    return start + step
+    return start + STEPS[granularity]
 
 
 def local_midnight(day: datetime.date) -> datetime.datetime:

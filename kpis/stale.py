@@ -33,7 +33,9 @@ def _earliest(instance, fields) -> datetime.datetime | None:
 
     moments = []
     for name in fields:
-        value = getattr(instance, name, None)
+        # Loaded fields only: reading a deferred one (.only(), refresh_from_db(fields=...)) would run a query
+        # per instance, and from post_init load another instance, and so on without end.
+        value = instance.__dict__.get(name)
         if value is None:
             continue
         if not isinstance(value, datetime.datetime):

@@ -1,0 +1,190 @@
+"""Stale marks: a change to an old record, once committed, brings its periods into the next periodic refresh."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from contacts import registry as contacts_registry
+from contacts.models import Contact
+from kpis.definitions.base import registry
+from kpis.models import KpiSnapshot, KpiStaleMark
+from kpis.services import kpis_refresh, kpis_refresh_open
+from sales.models import Order
+from tests.contacts.factories import ContactFactory
+from tests.sales.factories import OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+A_YEAR_AGO = timezone.now().replace(microsecond=0) - datetime.timedelta(days=365)
+# Out of the open months (this one and the last), and a shorter refresh than a year's.
+THREE_MONTHS_AGO = timezone.now().replace(microsecond=0) - datetime.timedelta(days=92)
+
+
+@pytest.fixture
+def customer():
+    return ContactFactory()
+
+
+def month_of(moment: datetime.datetime) -> datetime.date:
+    return timezone.localtime(moment).date().replace(day=1)
+
+
+def revenue_of_month(moment: datetime.datetime) -> Decimal:
+    return KpiSnapshot.objects.get(
+        kpi="revenue", granularity="month", dimension="all", segment="all", period_start=month_of(moment)
+    ).value
+
+
+def refreshed_revenue(customer, moment: datetime.datetime) -> None:
+    """One order of 100 at `moment`, its month refreshed (and every month since)."""
+    OrderFactory(contact=customer, ordered_at=moment, amount=Decimal("100.00"))
+    kpis_refresh(keys=["revenue"], granularities=["month"], since=month_of(moment))
+    assert revenue_of_month(moment) == 100
+
+
+def marks() -> list[tuple[datetime.datetime, str]]:
+    return list(KpiStaleMark.objects.values_list("since", "reason"))
+
+
+def test_saving_an_order_dated_a_year_back_marks_its_period_stale_once_committed(
+    customer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        OrderFactory(contact=customer, ordered_at=A_YEAR_AGO)
+        assert marks() == []  # nothing before the commit
+
+    assert len(callbacks) == 1
+    assert marks() == [(A_YEAR_AGO, "sales.Order")]
+
+
+def test_a_change_rolled_back_marks_nothing(customer, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        OrderFactory(contact=customer, ordered_at=A_YEAR_AGO)
+        transaction.set_rollback(True)
+
+    assert marks() == []
+
+
+def test_moving_an_order_out_of_an_old_month_marks_the_old_month(customer, django_capture_on_commit_callbacks):
+    order = OrderFactory(contact=customer, ordered_at=A_YEAR_AGO)
+    order.refresh_from_db()  # as a page or the API loads it
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order.ordered_at = timezone.now()
+        order.save()
+
+    assert marks() == [(A_YEAR_AGO, "sales.Order")]
+
+
+def test_deleting_an_old_order_marks_its_period(customer, django_capture_on_commit_callbacks):
+    order = OrderFactory(contact=customer, ordered_at=A_YEAR_AGO)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order.delete()
+
+    assert marks() == [(A_YEAR_AGO, "sales.Order")]
+
+
+def test_an_import_marks_history_stale_through_the_history_listeners():
+    imported_from = A_YEAR_AGO - datetime.timedelta(days=30)
+
+    for listener in contacts_registry.history_listeners():
+        listener(imported_from)
+
+    assert marks() == [(imported_from, "import")]
+
+
+def test_the_periodic_refresh_recomputes_a_stale_old_month_and_removes_the_marks(
+    customer, django_capture_on_commit_callbacks
+):
+    refreshed_revenue(customer, A_YEAR_AGO)
+    with django_capture_on_commit_callbacks(execute=True):
+        OrderFactory(contact=customer, ordered_at=A_YEAR_AGO, amount=Decimal("50"))
+
+    summary = kpis_refresh_open()
+
+    assert revenue_of_month(A_YEAR_AGO) == 150
+    assert summary.periods > 2 * 4  # more than the open periods
+    assert marks() == []
+
+
+def test_without_a_mark_the_periodic_refresh_leaves_old_months_alone(customer):
+    refreshed_revenue(customer, THREE_MONTHS_AGO)
+    OrderFactory(contact=customer, ordered_at=THREE_MONTHS_AGO, amount=Decimal("50"))  # never committed: no mark
+
+    summary = kpis_refresh_open()
+
+    assert revenue_of_month(THREE_MONTHS_AGO) == 100
+    assert summary.periods == 2 * 4  # the current and previous week, month, quarter and year
+
+
+def test_marks_stay_when_the_periodic_refresh_fails_and_are_honoured_next_time(
+    customer, django_capture_on_commit_callbacks, monkeypatch
+):
+    refreshed_revenue(customer, THREE_MONTHS_AGO)
+    with django_capture_on_commit_callbacks(execute=True):
+        OrderFactory(contact=customer, ordered_at=THREE_MONTHS_AGO, amount=Decimal("50"))
+
+    def broken(query):
+        raise RuntimeError("cut short")
+
+    monkeypatch.setattr(registry()["survey_response_rate"], "components", broken)
+    with pytest.raises(RuntimeError):
+        kpis_refresh_open()
+    assert len(marks()) == 1
+
+    monkeypatch.undo()
+    kpis_refresh_open()
+
+    assert revenue_of_month(THREE_MONTHS_AGO) == 150
+    assert marks() == []
+
+
+def test_a_mark_made_while_the_periodic_refresh_runs_is_kept_for_the_next_one():
+    def imported(since):
+        for listener in contacts_registry.history_listeners():
+            listener(since)
+
+    imported(THREE_MONTHS_AGO)
+    seen_at_start = KpiStaleMark.objects.get()
+    made_meanwhile = []
+
+    def meanwhile(step, done, total):
+        if done == 1:
+            imported(THREE_MONTHS_AGO)
+            made_meanwhile.append(KpiStaleMark.objects.latest("pk").pk)
+
+    kpis_refresh_open(progress=meanwhile)
+
+    assert made_meanwhile[0] != seen_at_start.pk
+    assert list(KpiStaleMark.objects.values_list("pk", flat=True)) == made_meanwhile
+
+
+def test_records_loaded_with_deferred_fields_cost_no_extra_query(customer, django_assert_num_queries):
+    OrderFactory.create_batch(3, contact=customer)
+    ContactFactory.create_batch(2)
+
+    with django_assert_num_queries(1):
+        amounts = [order.amount for order in Order.objects.only("amount")]
+    with django_assert_num_queries(1):
+        names = [contact.first_name for contact in Contact.objects.only("first_name")]
+    with django_assert_num_queries(1):
+        customer.refresh_from_db(fields=["email"])
+
+    assert (len(amounts), len(names)) == (3, 3)
+
+
+def test_a_date_changed_on_a_record_loaded_with_deferred_fields_still_marks(
+    customer, django_capture_on_commit_callbacks
+):
+    OrderFactory(contact=customer)
+    order = Order.objects.only("id").get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order.ordered_at = A_YEAR_AGO
+        order.save(update_fields=["ordered_at"])
+
+    assert marks() == [(A_YEAR_AGO, "sales.Order")]
