@@ -5,9 +5,9 @@ from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
 
-from crm_project.api import IN_USE_MESSAGE, ServiceModelViewSet
+from crm_project.api import IN_USE_MESSAGE, CsvExportMixin, ServiceModelViewSet
 
-from . import selectors, services
+from . import exports, selectors, services
 from .filters import ChannelFilter, CompanyFilter, ContactFilter, InteractionFilter
 from .models import Channel, Company, Contact, Interaction, normalize_email
 
@@ -135,7 +135,7 @@ class InteractionSerializer(serializers.ModelSerializer):
         read_only_fields = ["external_id", "created_at"]
 
 
-class ChannelViewSet(viewsets.ModelViewSet):
+class ChannelViewSet(CsvExportMixin, viewsets.ModelViewSet):
     queryset = Channel.objects.all()
     serializer_class = ChannelSerializer
     filterset_class = ChannelFilter
@@ -151,6 +151,7 @@ class ChannelViewSet(viewsets.ModelViewSet):
 class CompanyViewSet(ServiceModelViewSet):
     serializer_class = CompanySerializer
     filterset_class = CompanyFilter
+    reimport_format = exports.COMPANIES_IMPORT
 
     def get_queryset(self):
         return selectors.company_list().order_by("name", "pk")
@@ -168,6 +169,7 @@ class CompanyViewSet(ServiceModelViewSet):
 class ContactViewSet(ServiceModelViewSet):
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
+    reimport_format = exports.CONTACTS_IMPORT
 
     def get_queryset(self):
         return selectors.contact_list().order_by("last_name", "first_name", "pk")
@@ -185,6 +187,7 @@ class ContactViewSet(ServiceModelViewSet):
 class InteractionViewSet(ServiceModelViewSet):
     serializer_class = InteractionSerializer
     filterset_class = InteractionFilter
+    reimport_format = exports.INTERACTIONS_IMPORT
     http_method_names = ["get", "post", "delete", "head", "options"]
 
     def get_queryset(self):

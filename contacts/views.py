@@ -13,7 +13,7 @@ from crm_project.views_mixins import (
     ServiceUpdateView,
 )
 
-from . import registry, selectors, services
+from . import exports, registry, selectors, services
 from .filters import CompanyFilter, ContactFilter
 from .forms import CompanyForm, ContactForm, InteractionForm
 from .models import Company, Contact
@@ -24,6 +24,8 @@ class ContactListView(FilteredListView):
     filterset_class = ContactFilter
     template_name = "contacts/contact_list.html"
     default_ordering = "name"
+    export_format = exports.CONTACT_LIST
+    reimport_format = exports.CONTACTS_IMPORT
 
     def get_base_queryset(self):
         return selectors.contact_list()
@@ -127,6 +129,8 @@ class CompanyListView(FilteredListView):
     filterset_class = CompanyFilter
     template_name = "contacts/company_list.html"
     default_ordering = "name"
+    export_format = exports.COMPANY_LIST
+    reimport_format = exports.COMPANIES_IMPORT
 
     def get_base_queryset(self):
         return selectors.company_list()

@@ -1,12 +1,20 @@
 """Building blocks shared by every app's API."""
 
+import itertools
+import json
+from collections.abc import Iterable, Iterator
+
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import ProtectedError
-from rest_framework import status, viewsets
+from django.db.models import ProtectedError, QuerySet
+from django.utils.text import slugify
+from rest_framework import renderers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.utils.encoders import JSONEncoder
+
+from .exports import CHUNK_SIZE, CsvFormat, csv_lines, csv_response, export_filename, export_response, spreadsheet_safe
 
 IN_USE_MESSAGE = "Other records still refer to this one."
 
@@ -24,7 +32,95 @@ def raise_as_api_error(error: DjangoValidationError):
     raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: error.messages}) from None
 
 
-class ServiceModelViewSet(viewsets.ModelViewSet):
+# CSV from the list endpoints -------------------------------------------------------------------
+
+
+def csv_cell(value) -> str:
+    """A serialized API value in a CSV cell: as in the JSON (true, nested values as JSON), formulas neutralised."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | dict):
+        value = json.dumps(value, cls=JSONEncoder, ensure_ascii=False)
+    return spreadsheet_safe(str(value))
+
+
+class CsvRenderer(renderers.BaseRenderer):
+    """text/csv for the list endpoints (?format=csv or Accept: text/csv).
+
+    CsvExportMixin.list streams the rows itself and refusals answer in JSON, so this renders only
+    what might reach it otherwise: a list of objects, or one object, as a table.
+    """
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        records = data if isinstance(data, list) else [data]
+        headers = list(dict.fromkeys(key for record in records if isinstance(record, dict) for key in record))
+        rows = [headers, *([csv_cell(record.get(name)) for name in headers] for record in records)]
+        return "".join(csv_lines(rows, byte_order_mark=False)).encode(self.charset)
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+class CsvExportMixin:
+    """A list endpoint that also answers CSV: every row its filters select, all pages, streamed.
+
+    - `?format=csv` (or `Accept: text/csv`, or `?export=csv`): the serializer's fields as columns,
+      values as in the JSON, spreadsheet formulas neutralised;
+    - `?export=reimport`, where the viewset declares `reimport_format`: the import format of its kind.
+
+    The permission checks are the list's own; a refusal answers in JSON like the rest of the API.
+    """
+
+    reimport_format: CsvFormat | None = None
+    export_name = ""  # the file's name; the model's plural by default
+
+    def export_modes(self) -> list[str]:
+        return ["csv", "reimport"] if self.reimport_format is not None else ["csv"]
+
+    def get_renderers(self):
+        renderer_list = super().get_renderers()
+        return [*renderer_list, CsvRenderer()] if self.action == "list" else renderer_list
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response) and isinstance(getattr(request, "accepted_renderer", None), CsvRenderer):
+            # Only rows are CSV: a refusal (401, 403, 400 ...) answers in JSON like the rest of the API.
+            request.accepted_renderer, request.accepted_media_type = renderers.JSONRenderer(), "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    # Above `list`: in the class body, that name is the method from there on.
+    def serialized_rows(self, queryset: QuerySet) -> Iterator[list[str]]:
+        """The header (the serializer's readable fields), then the rows, serialized a chunk at a time."""
+        headers = [name for name, field in self.get_serializer().fields.items() if not field.write_only]
+        yield headers
+        for chunk in _chunks(queryset.iterator(chunk_size=CHUNK_SIZE), CHUNK_SIZE):
+            for item in self.get_serializer(chunk, many=True).data:
+                yield [csv_cell(item.get(name)) for name in headers]
+
+    def list(self, request, *args, **kwargs):
+        mode = request.query_params.get("export") or (
+            "csv" if isinstance(request.accepted_renderer, CsvRenderer) else ""
+        )
+        if not mode:
+            return super().list(request, *args, **kwargs)
+        if mode not in self.export_modes():
+            raise ValidationError({"export": [f"Choose one of: {', '.join(self.export_modes())}."]})
+        queryset = self.filter_queryset(self.get_queryset())
+        if mode == "reimport":
+            return export_response(self.reimport_format, queryset)
+        name = self.export_name or slugify(queryset.model._meta.verbose_name_plural)
+        return csv_response(self.serialized_rows(queryset), filename=export_filename(name), byte_order_mark=False)
+
+
+class ServiceModelViewSet(CsvExportMixin, viewsets.ModelViewSet):
     """CRUD whose writes go through services; a refused write answers 400 and changes nothing.
 
     Subclasses implement perform_service_create(data), perform_service_update(instance,

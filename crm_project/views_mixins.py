@@ -3,10 +3,14 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
+from .exports import CsvFormat, export_response
 from .permissions import PagePermissionMixin
+
+EXPORT_LABELS = {"csv": "Export CSV", "reimport": "Export for re-import"}
 
 
 class FilteredListView(PagePermissionMixin, ListView):
@@ -14,11 +18,47 @@ class FilteredListView(PagePermissionMixin, ListView):
 
     Subclasses set `filterset_class`, `permission_required`, `template_name` and
     `get_base_queryset()`. An htmx request gets only the `results` partial back.
+
+    `?export=csv` answers every row the filters, search and ordering select (all pages) as CSV
+    laid out by `export_format`; `?export=reimport` in the import format of the list's kind
+    (`reimport_format`). The same permission guards the page and its exports.
     """
 
     filterset_class = None
     paginate_by = 25
     default_ordering = None
+    export_format: CsvFormat | None = None
+    reimport_format: CsvFormat | None = None
+
+    def get(self, request, *args, **kwargs):
+        if "export" in request.GET:
+            return self.export(request.GET["export"])
+        return super().get(request, *args, **kwargs)
+
+    def export_formats(self) -> dict[str, CsvFormat]:
+        formats = {"csv": self.export_format, "reimport": self.reimport_format}
+        return {mode: csv_format for mode, csv_format in formats.items() if csv_format is not None}
+
+    def export(self, mode: str):
+        csv_format = self.export_formats().get(mode)
+        if csv_format is None:
+            return HttpResponseBadRequest(f"This list has no {mode!r} export.", content_type="text/plain")
+        queryset = self.get_queryset()
+        if not self.filterset.is_valid():
+            problems = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in self.filterset.errors.items())
+            return HttpResponseBadRequest(f"Correct the filters: {problems}", content_type="text/plain")
+        return export_response(csv_format, queryset)
+
+    def export_links(self) -> list[dict[str, str]]:
+        """The export buttons, carrying the filters, search and ordering in force (not the page)."""
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        links = []
+        for mode in self.export_formats():
+            query["export"] = mode
+            url = f"{self.request.path}?{query.urlencode()}"
+            links.append({"mode": mode, "label": EXPORT_LABELS[mode], "url": url})
+        return links
 
     def get_base_queryset(self):
         raise NotImplementedError
@@ -36,6 +76,7 @@ class FilteredListView(PagePermissionMixin, ListView):
         query.pop("page", None)
         context["filter"] = self.filterset
         context["querystring"] = query.urlencode()
+        context["export_links"] = self.export_links()
         return context
 
     def get_template_names(self):

@@ -7,11 +7,12 @@ from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from contacts import exports as contact_exports
 from contacts.models import Channel, Contact
 from contacts.selectors import active_users
-from crm_project.api import ServiceModelViewSet
+from crm_project.api import CsvExportMixin, ServiceModelViewSet
 
-from . import selectors, services
+from . import exports, selectors, services
 from .filters import CampaignFilter, DealFilter, LeadFilter, OrderFilter, SpendFilter, SubscriptionFilter
 from .models import Campaign, Deal, DealStageChange, Lead, Order, Pipeline, Spend, Stage, Subscription
 
@@ -238,7 +239,7 @@ def _valid(serializer_class, request) -> dict:
 # ViewSets --------------------------------------------------------------------------------------
 
 
-class PipelineViewSet(viewsets.ReadOnlyModelViewSet):
+class PipelineViewSet(CsvExportMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Pipeline.objects.prefetch_related("stages").order_by("-is_default", "name")
     serializer_class = PipelineSerializer
     filterset_class = None
@@ -247,6 +248,7 @@ class PipelineViewSet(viewsets.ReadOnlyModelViewSet):
 class CampaignViewSet(ServiceModelViewSet):
     serializer_class = CampaignSerializer
     filterset_class = CampaignFilter
+    reimport_format = exports.CAMPAIGNS_IMPORT
 
     def get_queryset(self):
         return selectors.campaign_list().order_by("-starts_on", "name", "pk")
@@ -264,6 +266,7 @@ class CampaignViewSet(ServiceModelViewSet):
 class SpendViewSet(ServiceModelViewSet):
     serializer_class = SpendSerializer
     filterset_class = SpendFilter
+    reimport_format = exports.SPEND_IMPORT
 
     def get_queryset(self):
         return selectors.spend_list().order_by("-spent_on", "-pk")
@@ -281,6 +284,7 @@ class SpendViewSet(ServiceModelViewSet):
 class LeadViewSet(ServiceModelViewSet):
     serializer_class = LeadSerializer
     filterset_class = LeadFilter
+    reimport_format = exports.LEADS_IMPORT
 
     def get_queryset(self):
         return selectors.lead_list().order_by("-created_at", "-pk")
@@ -333,6 +337,7 @@ class LeadViewSet(ServiceModelViewSet):
 class DealViewSet(ServiceModelViewSet):
     serializer_class = DealSerializer
     filterset_class = DealFilter
+    reimport_format = exports.DEALS_IMPORT
 
     def get_queryset(self):
         return selectors.deal_list().order_by("-created_at", "-pk")
@@ -385,6 +390,7 @@ class DealViewSet(ServiceModelViewSet):
 class OrderViewSet(ServiceModelViewSet):
     serializer_class = OrderSerializer
     filterset_class = OrderFilter
+    reimport_format = exports.ORDERS_IMPORT
 
     def get_queryset(self):
         return selectors.order_list().order_by("-ordered_at", "-pk")
@@ -402,6 +408,7 @@ class OrderViewSet(ServiceModelViewSet):
 class SubscriptionViewSet(ServiceModelViewSet):
     serializer_class = SubscriptionSerializer
     filterset_class = SubscriptionFilter
+    reimport_format = exports.SUBSCRIPTIONS_IMPORT
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):
@@ -441,6 +448,8 @@ class CustomerViewSet(ServiceModelViewSet):
 
     permission_classes = [CustomerStatePermission]
     serializer_class = CustomerSerializer
+    reimport_format = contact_exports.CONTACTS_IMPORT
+    export_name = "customers"
     http_method_names = ["get", "post", "head", "options"]
     filterset_class = None
 

@@ -9,9 +9,9 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 
 from contacts.models import Contact
-from crm_project.api import ServiceModelViewSet
+from crm_project.api import CsvExportMixin, ServiceModelViewSet
 
-from . import selectors, services
+from . import exports, selectors, services
 from .filters import TicketFilter
 from .models import SlaPolicy, Ticket, TicketMessage
 
@@ -197,7 +197,7 @@ def _valid(serializer_class, request) -> dict:
 # ViewSets --------------------------------------------------------------------------------------
 
 
-class SlaPolicyViewSet(viewsets.ReadOnlyModelViewSet):
+class SlaPolicyViewSet(CsvExportMixin, viewsets.ReadOnlyModelViewSet):
     queryset = SlaPolicy.objects.order_by("first_response_hours", "pk")
     serializer_class = SlaPolicySerializer
     filterset_class = None
@@ -207,6 +207,7 @@ class TicketViewSet(ServiceModelViewSet):
     """Tickets. The list is newest first; `?ordering=due` sorts by SLA urgency as the agents' queue does."""
 
     filterset_class = TicketFilter
+    reimport_format = exports.TICKETS_IMPORT
 
     def get_queryset(self):
         queryset = selectors.with_sla_urgency(selectors.ticket_list().select_related("opened_by"))

@@ -19,7 +19,7 @@ from crm_project.permissions import PagePermissionMixin
 from crm_project.templatetags.crm import display_name
 from crm_project.views_mixins import FilteredListView, ServiceCreateView
 
-from . import selectors, services
+from . import exports, selectors, services
 from .filters import TicketFilter
 from .forms import AssignForm, ConfirmForm, MessageForm, PriorityForm, StatusForm, TicketForm
 from .models import Ticket
@@ -52,6 +52,8 @@ class TicketListView(FilteredListView):
     permission_required = "support.view_ticket"
     filterset_class = TicketQueueFilter
     template_name = "support/ticket_list.html"
+    export_format = exports.TICKET_LIST
+    reimport_format = exports.TICKETS_IMPORT
 
     def get_queue(self) -> str:
         queue = self.request.GET.get("queue", "")

@@ -10,10 +10,10 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response as ApiResponse
 
 from contacts.models import Contact
-from crm_project.api import ServiceModelViewSet, raise_as_api_error
+from crm_project.api import CsvExportMixin, ServiceModelViewSet, raise_as_api_error
 from support.models import Ticket
 
-from . import selectors, services
+from . import exports, selectors, services
 from .filters import InvitationFilter, ResponseFilter, SurveyFilter
 from .models import Invitation, Response, Survey
 
@@ -168,10 +168,11 @@ class SurveyViewSet(ServiceModelViewSet):
 
 
 class InvitationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    CsvExportMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     serializer_class = InvitationSerializer
     filterset_class = InvitationFilter
+    reimport_format = exports.SURVEY_RESPONSES_IMPORT
 
     def get_queryset(self):
         return selectors.invitation_list().order_by("-created_at", "-pk")
@@ -201,11 +202,12 @@ class InvitationViewSet(
         return ApiResponse(result, status=status.HTTP_201_CREATED)
 
 
-class ResponseViewSet(viewsets.ReadOnlyModelViewSet):
+class ResponseViewSet(CsvExportMixin, viewsets.ReadOnlyModelViewSet):
     """Survey answers. Read only: customers answer on the public page."""
 
     serializer_class = ResponseSerializer
     filterset_class = ResponseFilter
+    reimport_format = exports.SURVEY_RESPONSES_IMPORT_FROM_RESPONSES
 
     def get_queryset(self):
         return selectors.response_list().order_by("-submitted_at", "-pk")

@@ -12,7 +12,6 @@ urlpatterns = [
     path("surveys/", views.SurveyListView.as_view(), name="survey_list"),
     path("surveys/new/", views.SurveyCreateView.as_view(), name="survey_create"),
     path("surveys/responses/", views.ResponseListView.as_view(), name="response_list"),
-    path("surveys/responses/export.csv", views.ResponseExportView.as_view(), name="response_export"),
     path("surveys/<int:pk>/", views.SurveyDetailView.as_view(), name="survey_detail"),
     path("surveys/<int:pk>/edit/", views.SurveyUpdateView.as_view(), name="survey_update"),
     path("surveys/<int:pk>/send/", views.SurveySendView.as_view(), name="survey_send"),

@@ -1,14 +1,10 @@
 """The staff pages of surveys: the list with each survey's numbers, a survey's page, sending, and the answers."""
 
-import csv
-import datetime
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views import View
 from django.views.generic import DetailView
 
@@ -17,7 +13,7 @@ from contacts.models import Contact
 from crm_project.permissions import PagePermissionMixin
 from crm_project.views_mixins import FilteredListView, ServiceCreateView, ServiceUpdateView
 
-from . import selectors, services
+from . import exports, selectors, services
 from .filters import ResponseFilter, SurveyFilter
 from .forms import SurveyForm
 from .models import Survey
@@ -32,6 +28,7 @@ class SurveyListView(FilteredListView):
     filterset_class = SurveyFilter
     template_name = "surveys/survey_list.html"
     default_ordering = "name"
+    export_format = exports.SURVEY_LIST
 
     def get_base_queryset(self):
         return selectors.survey_list()
@@ -158,77 +155,8 @@ class ResponseListView(FilteredListView):
     filterset_class = ResponseFilter
     template_name = "surveys/response_list.html"
     default_ordering = "-submitted"
+    export_format = exports.RESPONSE_LIST
+    reimport_format = exports.SURVEY_RESPONSES_IMPORT_FROM_RESPONSES
 
     def get_base_queryset(self):
         return selectors.response_list()
-
-
-# CSV export ------------------------------------------------------------------------------------------------------
-
-EXPORT_COLUMNS = (
-    "submitted_at", "survey", "kind", "score", "band", "comment", "contact", "email", "company",
-    "channel", "region", "industry", "ticket", "updated_at",
-)  # fmt: skip
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value) -> str | int:
-    """A cell a spreadsheet will not run: text starting like a formula gets a leading apostrophe (OWASP)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-class _Echo:
-    """csv.writer writes a row into this and hands the line back, so rows stream one by one."""
-
-    def write(self, value):
-        return value
-
-
-def _export_row(response) -> list:
-    invitation = response.invitation
-    contact = invitation.contact
-    local = timezone.localtime
-    return [
-        local(response.submitted_at).isoformat(timespec="seconds"),
-        invitation.survey.name,
-        response.kind,
-        response.score,
-        response.band,
-        response.comment,
-        contact.full_name,
-        contact.email,
-        contact.company.name if contact.company else "",
-        contact.channel.name if contact.channel else "",
-        contact.region,
-        contact.effective_industry,
-        invitation.ticket.subject if invitation.ticket else "",
-        local(response.updated_at).isoformat(timespec="seconds") if response.updated_at else "",
-    ]
-
-
-class ResponseExportView(PagePermissionMixin, View):
-    """The filtered answers as CSV, streamed (any number of rows, flat memory)."""
-
-    permission_required = "surveys.view_response"
-
-    def get(self, request):
-        data = request.GET.copy()
-        data.setdefault("ordering", "-submitted")
-        response_filter = ResponseFilter(data, queryset=selectors.response_list(), request=request)
-        if not response_filter.is_valid():
-            problems = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in response_filter.errors.items())
-            return HttpResponseBadRequest(f"Correct the filters: {problems}", content_type="text/plain")
-        writer = csv.writer(_Echo())
-
-        def lines():
-            yield "\ufeff"  # a byte order mark, so spreadsheets read the file as UTF-8
-            yield writer.writerow(EXPORT_COLUMNS)
-            for row in response_filter.qs.iterator(chunk_size=2000):
-                yield writer.writerow([spreadsheet_safe(cell) for cell in _export_row(row)])
-
-        filename = f"survey-responses-{datetime.date.today().isoformat()}.csv"
-        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response

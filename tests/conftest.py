@@ -127,6 +127,18 @@ def sales_api(api_client, sales_user):
 
 
 @pytest.fixture
+def support_api(api_client, support_user):
+    api_client.force_authenticate(support_user)
+    return api_client
+
+
+@pytest.fixture
+def manager_api(api_client, manager_user):
+    api_client.force_authenticate(manager_user)
+    return api_client
+
+
+@pytest.fixture
 def celery_worker(transactional_db):
     """A real Celery worker (threads) consuming from the real Redis broker for this test."""
     from celery.contrib.testing.worker import start_worker

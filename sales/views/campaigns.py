@@ -8,7 +8,7 @@ from django.views.generic import DetailView
 from crm_project.permissions import PagePermissionMixin
 from crm_project.views_mixins import FilteredListView, ServiceCreateView, ServiceDeleteView, ServiceUpdateView
 
-from .. import selectors, services
+from .. import exports, selectors, services
 from ..filters import CampaignFilter, SpendFilter
 from ..forms import CampaignForm, SpendForm
 from ..models import ZERO, Campaign, Spend
@@ -33,6 +33,8 @@ class CampaignListView(CurrencyMixin, FilteredListView):
     filterset_class = CampaignFilter
     template_name = "sales/campaign_list.html"
     default_ordering = "-starts"
+    export_format = exports.CAMPAIGN_LIST
+    reimport_format = exports.CAMPAIGNS_IMPORT
 
     def get_base_queryset(self):
         return selectors.campaign_list()
@@ -113,6 +115,8 @@ class SpendListView(CurrencyMixin, FilteredListView):
     filterset_class = SpendFilter
     template_name = "sales/spend_list.html"
     default_ordering = "-spent"
+    export_format = exports.SPEND_LIST
+    reimport_format = exports.SPEND_IMPORT
 
     def get_base_queryset(self):
         return selectors.spend_list()

@@ -18,7 +18,7 @@ from contacts.selectors import contact_timeline
 from crm_project.permissions import PagePermissionMixin
 from crm_project.views_mixins import FilteredListView, ServiceCreateView, ServiceDeleteView, ServiceUpdateView
 
-from .. import selectors, services
+from .. import exports, selectors, services
 from ..filters import DealFilter
 from ..forms_deals import DealCreateForm, DealForm, DealLoseForm, DealMoveForm, DealReopenForm
 from ..models import Deal, Pipeline, Stage
@@ -231,6 +231,8 @@ class DealListView(FilteredListView):
     filterset_class = DealFilter
     template_name = "sales/deal_list.html"
     default_ordering = "-created"
+    export_format = exports.DEAL_LIST
+    reimport_format = exports.DEALS_IMPORT
 
     def get_base_queryset(self):
         return selectors.deal_list()

@@ -14,7 +14,7 @@ from crm_project.permissions import PagePermissionMixin
 from crm_project.templatetags.crm import display_name
 from crm_project.views_mixins import FilteredListView, ServiceCreateView, ServiceDeleteView, ServiceUpdateView
 
-from .. import selectors, services
+from .. import exports, selectors, services
 from ..filters import LeadFilter
 from ..forms import (
     LeadAssignForm,
@@ -34,6 +34,8 @@ class LeadListView(FilteredListView):
     filterset_class = LeadFilter
     template_name = "sales/lead_list.html"
     default_ordering = "-created"
+    export_format = exports.LEAD_LIST
+    reimport_format = exports.LEADS_IMPORT
 
     def get_base_queryset(self):
         return selectors.lead_list()

@@ -8,7 +8,7 @@ from contacts.models import Contact
 from crm_project.permissions import PagePermissionMixin
 from crm_project.views_mixins import FilteredListView, ServiceCreateView, ServiceDeleteView, ServiceUpdateView
 
-from .. import selectors, services
+from .. import exports, selectors, services
 from ..filters import OrderFilter
 from ..forms_deals import OrderForm
 from ..models import Deal, Order
@@ -20,6 +20,8 @@ class OrderListView(FilteredListView):
     filterset_class = OrderFilter
     template_name = "sales/order_list.html"
     default_ordering = "-ordered"
+    export_format = exports.ORDER_LIST
+    reimport_format = exports.ORDERS_IMPORT
 
     def get_base_queryset(self):
         return selectors.order_list()

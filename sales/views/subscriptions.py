@@ -11,7 +11,7 @@ from contacts.models import Contact
 from crm_project.permissions import PagePermissionMixin
 from crm_project.views_mixins import FilteredListView, ServiceCreateView
 
-from .. import selectors, services
+from .. import exports, selectors, services
 from ..filters import SubscriptionFilter
 from ..forms_deals import ChurnForm, SubscriptionForm, SubscriptionRenewForm
 from ..models import Subscription
@@ -37,6 +37,8 @@ class SubscriptionListView(FilteredListView):
     filterset_class = SubscriptionFilter
     template_name = "sales/subscription_list.html"
     default_ordering = "-ends"
+    export_format = exports.SUBSCRIPTION_LIST
+    reimport_format = exports.SUBSCRIPTIONS_IMPORT
 
     def get_base_queryset(self):
         return selectors.subscription_list()

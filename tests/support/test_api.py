@@ -16,18 +16,6 @@ pytestmark = pytest.mark.django_db
 TICKETS = "/api/tickets/"
 
 
-@pytest.fixture
-def support_api(api_client, support_user):
-    api_client.force_authenticate(support_user)
-    return api_client
-
-
-@pytest.fixture
-def manager_api(api_client, manager_user):
-    api_client.force_authenticate(manager_user)
-    return api_client
-
-
 def open_ticket(**kwargs) -> Ticket:
     kwargs.setdefault("contact", ContactFactory())
     kwargs.setdefault("subject", "Export fails")

@@ -38,12 +38,6 @@ def answered(survey, score, comment="", days_ago=1, **invitation_kwargs) -> Resp
 
 
 @pytest.fixture
-def manager_api(api_client, manager_user):
-    api_client.force_authenticate(manager_user)
-    return api_client
-
-
-@pytest.fixture
 def nps():
     return SurveyFactory(name="Customer NPS", kind=SurveyKind.NPS)
 
