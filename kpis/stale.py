@@ -6,6 +6,7 @@ history listener the import calls after a bulk load (bulk writes send no signals
 """
 
 import datetime
+import logging
 from functools import partial
 
 from django.apps import apps
@@ -26,6 +27,7 @@ TRACKED = {
     "surveys.Response": ("submitted_at",),
 }
 ORIGINAL = "_kpi_earliest"
+logger = logging.getLogger(__name__)
 
 
 def _earliest(instance, fields) -> datetime.datetime | None:
@@ -61,10 +63,16 @@ def _changed(sender, instance, fields, **kwargs):
 
 
 def history_changed(since) -> None:
-    """The import's listener: bulk-loaded history from `since` on."""
+    """The import's listener: bulk-loaded history from `since` on. Marks it stale and asks for a refresh
+    now (in-process without a broker), so the KPI pages reflect an import at once rather than at the next beat."""
     from kpis.services import kpis_mark_stale
+    from kpis.tasks import refresh_open_periods
 
     kpis_mark_stale(since=since, reason="import")
+    try:
+        refresh_open_periods.delay()
+    except Exception:  # broker down: the mark stays, and the next periodic refresh picks it up
+        logger.warning("Could not queue a KPI refresh after an import", exc_info=True)
 
 
 def connect() -> None:

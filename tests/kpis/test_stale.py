@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from contacts import registry as contacts_registry
 from contacts.models import Contact
+from kpis import services
 from kpis.definitions.base import registry
 from kpis.models import KpiSnapshot, KpiStaleMark
 from kpis.services import kpis_refresh, kpis_refresh_open
@@ -88,13 +89,26 @@ def test_deleting_an_old_order_marks_its_period(customer, django_capture_on_comm
     assert marks() == [(A_YEAR_AGO, "sales.Order")]
 
 
-def test_an_import_marks_history_stale_through_the_history_listeners():
+def test_an_import_refreshes_the_history_it_touched_at_once(customer):
+    refreshed_revenue(customer, A_YEAR_AGO)
+    OrderFactory(contact=customer, ordered_at=A_YEAR_AGO, amount=Decimal("50"))  # bulk-loaded: no signal, no mark
+
+    for listener in contacts_registry.history_listeners():
+        listener(A_YEAR_AGO)
+
+    assert revenue_of_month(A_YEAR_AGO) == 150
+    assert marks() == []
+
+
+def test_an_import_leaves_a_mark_when_the_refresh_cannot_run_now(customer):
     imported_from = A_YEAR_AGO - datetime.timedelta(days=30)
+    lock = services._acquire("open")  # a periodic refresh is running
 
     for listener in contacts_registry.history_listeners():
         listener(imported_from)
 
     assert marks() == [(imported_from, "import")]
+    services._release("open", lock)
 
 
 def test_the_periodic_refresh_recomputes_a_stale_old_month_and_removes_the_marks(
@@ -144,9 +158,8 @@ def test_marks_stay_when_the_periodic_refresh_fails_and_are_honoured_next_time(
 
 
 def test_a_mark_made_while_the_periodic_refresh_runs_is_kept_for_the_next_one():
-    def imported(since):
-        for listener in contacts_registry.history_listeners():
-            listener(since)
+    def imported(since):  # a committed change to a record
+        services.kpis_mark_stale(since=since, reason="sales.Order")
 
     imported(THREE_MONTHS_AGO)
     seen_at_start = KpiStaleMark.objects.get()
