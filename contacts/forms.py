@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.db.models import Q
 
 from crm_project.forms import StyledFormMixin
@@ -51,3 +52,44 @@ class InteractionForm(StyledFormMixin, forms.ModelForm):
         model = Interaction
         fields = ["kind", "direction", "occurred_at", "summary"]
         widgets = {"summary": forms.Textarea(attrs={"rows": 3})}
+
+
+class ImportUploadForm(StyledFormMixin, forms.Form):
+    """The import page's upload: which kind of records, the CSV file, and whether to skip bad rows."""
+
+    kind = forms.ChoiceField(label="What the file holds")
+    file = forms.FileField(label="CSV file", help_text="UTF-8, comma-separated, with a header row.")
+    skip_bad_rows = forms.BooleanField(
+        required=False, label="Import the good rows even if some rows are bad (they are listed)"
+    )
+
+    def __init__(self, *args, **kwargs):
+        from . import registry
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(kind, kind.replace("_", " ")) for kind in registry.importers()]
+
+    def clean_file(self) -> bytes:
+        """The file's bytes, once they are known to be text in UTF-8 and not too large."""
+        upload = self.cleaned_data["file"]
+        limit = settings.IMPORT_MAX_UPLOAD_MB * 1024 * 1024
+        if upload.size > limit:
+            raise forms.ValidationError(
+                f"This file is {upload.size / 1024 / 1024:,.1f} MB; the import page takes up to "
+                f"{settings.IMPORT_MAX_UPLOAD_MB} MB (use `manage.py import_records` for larger files)."
+            )
+        content = b"".join(upload.chunks())
+        if b"\0" in content[:1_000_000] or content.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+            raise forms.ValidationError(
+                "This is not a CSV text file (a spreadsheet, perhaps?): save it as “CSV UTF-8” and upload that."
+            )
+        try:
+            content.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = content[: error.start].count(b"\n") + 1
+            raise forms.ValidationError(
+                f"This file is not UTF-8 text (line {line}): save it as “CSV UTF-8” and upload that."
+            ) from None
+        if not content.strip():
+            raise forms.ValidationError("This file is empty.")
+        return content

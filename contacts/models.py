@@ -250,3 +250,69 @@ class Interaction(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} with {self.contact} on {self.occurred_at:%Y-%m-%d}"
+
+
+class ImportJob(models.Model):
+    """A CSV file uploaded on the import page: checked first (a dry run), then imported by a Celery task.
+
+    The file itself is kept here, in the database, so that whichever worker runs the task can read it.
+    """
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", "Checking"
+        CHECKED = "checked", "Checked, waiting for confirmation"
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Nothing imported"
+
+    kind = models.CharField(max_length=50)
+    file_name = models.CharField(max_length=255)
+    content = models.BinaryField(editable=False)
+    size = models.PositiveBigIntegerField(default=0, help_text="Bytes.")
+    skip_bad_rows = models.BooleanField(default=False, help_text="Import the good rows, list the bad ones.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CHECKING)
+    rows_total = models.PositiveIntegerField(default=0, help_text="Data rows of the file (estimated until checked).")
+    rows_done = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    bad_rows = models.PositiveIntegerField(default=0)
+    problem_count = models.PositiveIntegerField(default=0)
+    unreadable = models.BooleanField(default=False, help_text="The file could not be read through (header, encoding).")
+    problems = models.JSONField(default=list, blank=True, help_text="The first problems: line, column, reason.")
+    notes = models.JSONField(default=list, blank=True, help_text="Channels, pipelines ... created by the import.")
+    preview = models.JSONField(default=dict, blank=True, help_text="The header and the first rows of the file.")
+    summary = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_jobs"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} from {self.file_name}"
+
+    def get_absolute_url(self):
+        return reverse("contacts:import_detail", args=[self.pk])
+
+    def get_kind_display(self) -> str:
+        return self.kind.replace("_", " ")
+
+    @property
+    def is_working(self) -> bool:
+        return self.status in {self.Status.CHECKING, self.Status.QUEUED, self.Status.RUNNING}
+
+    @property
+    def can_import(self) -> bool:
+        """Checked, with something that would go in (every row, or the good ones when skipping bad rows)."""
+        checked = self.status == self.Status.CHECKED
+        return checked and self.good_rows > 0 and (self.problem_count == 0 or self.skip_bad_rows)
+
+    @property
+    def good_rows(self) -> int:
+        return 0 if self.unreadable else self.created_count + self.updated_count + self.unchanged_count

@@ -8,7 +8,9 @@ registers providers here from its AppConfig.ready():
 - a search provider: `fn(query, user, limit) -> SearchGroup | None`, for the global
   search; it returns None when the user may not see that kind of record;
 - a demo seeder: `fn(context) -> None`, given a `contacts.demo.DemoContext`; `seed_demo` runs
-  the contacts seeder first, then these in registration order, each in its own transaction.
+  the contacts seeder first, then these in registration order, each in its own transaction;
+- an importer: a `contacts.importing.ImportSpec` for one kind of CSV file (`import_records`);
+- a history listener: `fn(since) -> None`, told after an import commits how far back history changed.
 """
 
 from collections.abc import Callable
@@ -95,9 +97,28 @@ def demo_seeders() -> tuple[tuple[str, DemoSeeder], ...]:
     return tuple(_demo_seeders.items())
 
 
-# History listeners: `fn(since: datetime) -> None`, called after a bulk import commits, with the
-# earliest instant the imported rows touch (bulk writes send no model signals).
-HistoryListener = Callable[..., None]
+# CSV import (manage.py import_records, the import page): each app registers an importer per kind of
+# record it owns (a `contacts.importing.ImportSpec`), in the order files should be imported.
+_importers: dict[str, object] = {}
+
+
+def register_importer(spec):
+    registered = _importers.get(spec.kind)
+    if registered is not None and type(registered) is not type(spec):
+        raise ValueError(f"Another importer is already registered for {spec.kind!r}.")
+    _importers[spec.kind] = spec
+    return spec
+
+
+def importers() -> dict[str, object]:
+    """kind -> ImportSpec, in registration order (the order in which a history is imported)."""
+    return dict(_importers)
+
+
+# History listeners: `fn(since: datetime) -> None`, called after an import commits, with the earliest
+# instant the imported rows touch (any of their times or dates, old or new), so that whatever is computed
+# from history (the KPI snapshots) can be refreshed from there on.
+HistoryListener = Callable[[datetime], None]
 _history_listeners: list[HistoryListener] = []
 
 
@@ -105,6 +126,11 @@ def register_history_listener(listener: HistoryListener) -> HistoryListener:
     if listener not in _history_listeners:
         _history_listeners.append(listener)
     return listener
+
+
+def unregister_history_listener(listener: HistoryListener) -> None:
+    if listener in _history_listeners:
+        _history_listeners.remove(listener)
 
 
 def history_listeners() -> tuple[HistoryListener, ...]:

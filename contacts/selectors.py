@@ -99,3 +99,27 @@ def active_users():
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+def import_job_list():
+    """The import page's jobs, newest first, without their files."""
+    from .models import ImportJob
+
+    return ImportJob.objects.defer("content").select_related("created_by")
+
+
+def import_job_context(job) -> dict:
+    """What the import page shows of a job: its progress, and the problems by line."""
+    from .import_jobs import import_job_progress
+
+    done = import_job_progress(job)
+    total = max(job.rows_total, done)
+    return {
+        "job": job,
+        "rows_done": done,
+        "rows_total": total,
+        "percent": round(100 * done / total) if total else (0 if job.is_working else 100),
+        "can_import_good_rows": (
+            job.status == job.Status.CHECKED and not job.skip_bad_rows and job.problem_count and job.good_rows
+        ),
+    }

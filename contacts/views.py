@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,10 +14,10 @@ from crm_project.views_mixins import (
     ServiceUpdateView,
 )
 
-from . import exports, registry, selectors, services
+from . import exports, import_jobs, registry, selectors, services
 from .filters import CompanyFilter, ContactFilter
-from .forms import CompanyForm, ContactForm, InteractionForm
-from .models import Company, Contact
+from .forms import CompanyForm, ContactForm, ImportUploadForm, InteractionForm
+from .models import Company, Contact, ImportJob
 
 
 class ContactListView(FilteredListView):
@@ -181,3 +182,67 @@ class CompanyDeleteView(ServiceDeleteView):
 
     def perform(self, obj):
         services.company_delete(company=obj)
+
+
+# The import page -------------------------------------------------------------------------------------------------
+
+IMPORT_PERMISSION = "contacts.add_importjob"
+
+
+class ImportListView(PagePermissionMixin, View):
+    """Upload a CSV file (GET shows the form and the latest imports; POST stores the file and checks it)."""
+
+    permission_required = IMPORT_PERMISSION
+    template_name = "contacts/import_list.html"
+
+    def get(self, request):
+        return self.render(ImportUploadForm())
+
+    def post(self, request):
+        form = ImportUploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render(form, status=400)
+        job = import_jobs.import_job_create(
+            kind=form.cleaned_data["kind"],
+            file_name=request.FILES["file"].name,
+            content=form.cleaned_data["file"],
+            skip_bad_rows=form.cleaned_data["skip_bad_rows"],
+            user=request.user,
+        )
+        return redirect(job.get_absolute_url())
+
+    def render(self, form, status=200):
+        context = {
+            "form": form,
+            "jobs": selectors.import_job_list()[:20],
+            "max_upload_mb": settings.IMPORT_MAX_UPLOAD_MB,
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+
+class ImportDetailView(PagePermissionMixin, View):
+    """One import: checking, the preview and the problems, then the progress and the summary.
+
+    An htmx request gets the `status` partial only: the page polls it while the job works.
+    """
+
+    permission_required = IMPORT_PERMISSION
+
+    def get(self, request, pk):
+        job = get_object_or_404(selectors.import_job_list(), pk=pk)
+        template = "contacts/import_detail.html"
+        if request.htmx:
+            template += "#status"
+        return render(request, template, selectors.import_job_context(job))
+
+
+class ImportConfirmView(PagePermissionMixin, View):
+    permission_required = IMPORT_PERMISSION
+
+    def post(self, request, pk):
+        job = get_object_or_404(ImportJob.objects.defer("content"), pk=pk)
+        try:
+            import_jobs.import_job_confirm(job=job, skip_bad_rows=request.POST.get("skip_bad_rows") == "1")
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return redirect(job.get_absolute_url())

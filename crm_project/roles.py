@@ -15,6 +15,7 @@ ROLE_RULES: dict[str, dict[str, tuple[str, ...]]] = {
     "sales": {
         "contacts": ALL,
         "contacts.channel": VIEW,
+        "contacts.importjob": (),  # importing history is for managers and administrators
         "sales": ALL,
         # Set up by administrators; history is written by the services only.
         "sales.pipeline": VIEW,
@@ -28,12 +29,15 @@ ROLE_RULES: dict[str, dict[str, tuple[str, ...]]] = {
     "support": {
         "contacts": ALL,
         "contacts.channel": VIEW,
+        "contacts.importjob": (),
         "support": ALL,
         "support.slapolicy": VIEW,
         "support.ticketevent": VIEW,
     },
     "manager": {
         "contacts": VIEW,
+        # The import page (add_importjob); the imported rows are written by the import, not by hand.
+        "contacts.importjob": ("view", "add"),
         "sales": VIEW,
         "support": VIEW,
         "surveys": ALL,

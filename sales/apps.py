@@ -12,10 +12,19 @@ class SalesConfig(AppConfig):
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="sales.defaults")
         from contacts import registry
 
-        from . import demo, panels, timeline
+        from . import demo, importers, panels, timeline
 
         registry.register_timeline_source(timeline.contact_timeline)
         registry.register_search_provider(timeline.search_leads)
         registry.register_search_provider(timeline.search_deals)
         registry.register_contact_panel(panels.contact_sales_panel)
         registry.register_demo_seeder("sales", demo.seed_sales)
+        for importer in (
+            importers.CampaignImporter,
+            importers.SpendImporter,
+            importers.LeadImporter,
+            importers.DealImporter,
+            importers.OrderImporter,
+            importers.SubscriptionImporter,
+        ):
+            registry.register_importer(importer())

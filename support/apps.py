@@ -12,9 +12,10 @@ class SupportConfig(AppConfig):
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="support.defaults")
         from contacts import registry
 
-        from . import demo, panels, timeline
+        from . import demo, importers, panels, timeline
 
         registry.register_timeline_source(timeline.contact_timeline)
         registry.register_search_provider(timeline.search_tickets)
         registry.register_demo_seeder("support", demo.seed_support)
         registry.register_contact_panel(panels.contact_panel)
+        registry.register_importer(importers.TicketImporter())

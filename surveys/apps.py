@@ -15,10 +15,11 @@ class SurveysConfig(AppConfig):
         from contacts import registry as contacts_registry
         from support import registry as support_registry
 
-        from . import demo, timeline
+        from . import demo, importers, timeline
 
         support_registry.on_ticket_resolved(_ticket_resolved)
         contacts_registry.register_timeline_source(timeline.contact_timeline)
         contacts_registry.register_contact_panel(timeline.contact_panel)
         # After "support" (INSTALLED_APPS order): the CSAT answers follow the demo tickets it resolved.
         contacts_registry.register_demo_seeder("surveys", demo.seed_surveys)
+        contacts_registry.register_importer(importers.SurveyResponseImporter())

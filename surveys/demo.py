@@ -23,12 +23,12 @@ from contacts.demo import DemoContext, external_id, insert_new
 from contacts.models import Contact
 from support.models import Ticket
 
-from .models import Invitation, Response, Survey, SurveyKind
+from .models import DEFAULT_QUESTIONS, Invitation, Response, Survey, SurveyKind
 
 NPS_SURVEY = "Customer NPS"
-NPS_QUESTION = "How likely are you to recommend us to a friend or colleague?"
+NPS_QUESTION = DEFAULT_QUESTIONS[SurveyKind.NPS]
 CSAT_SURVEY = "Support satisfaction"
-CSAT_QUESTION = "How satisfied are you with the help you received?"
+CSAT_QUESTION = DEFAULT_QUESTIONS[SurveyKind.CSAT]
 
 # Days between two NPS invitations of the same customer (about three a year), and before the first.
 NPS_INTERVAL_DAYS = (100, 150)

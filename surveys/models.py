@@ -21,6 +21,11 @@ DEFAULT_LABELS = {
     SurveyKind.NPS: ("Not at all likely", "Extremely likely"),
     SurveyKind.CSAT: ("Very unsatisfied", "Very satisfied"),
 }
+# The question a survey asks unless told otherwise (the demo's surveys, surveys created by an import).
+DEFAULT_QUESTIONS = {
+    SurveyKind.NPS: "How likely are you to recommend us to a friend or colleague?",
+    SurveyKind.CSAT: "How satisfied are you with the help you received?",
+}
 MAX_COMMENT = 2000
 
 

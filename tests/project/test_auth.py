@@ -141,6 +141,14 @@ def test_sales_may_work_on_contacts_and_companies():
     } <= perms
 
 
+def test_only_managers_and_admins_may_import_history():
+    may_import = {
+        role for role in ("sales", "support", "manager", "admin") if "contacts.add_importjob" in group_perms(role)
+    }
+
+    assert may_import == {"manager", "admin"}
+
+
 def test_sales_may_only_read_channels():
     perms = group_perms("sales")
 
@@ -149,7 +157,9 @@ def test_sales_may_only_read_channels():
 
 
 def test_manager_may_only_view_contacts():
-    contact_perms = {perm for perm in group_perms("manager") if perm.startswith("contacts.")}
+    contact_perms = {
+        perm for perm in group_perms("manager") if perm.startswith("contacts.") and not perm.endswith("_importjob")
+    }
 
     assert contact_perms == {
         "contacts.view_channel",

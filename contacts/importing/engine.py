@@ -1,0 +1,577 @@
+"""The CSV import engine: read a file a batch at a time, check every row, write the good ones in bulk.
+
+An `ImportSpec` per kind of record (declared in the app that owns the model, registered with
+`contacts.registry.register_importer`) says which columns there are, how each cell is read, which
+rules hold across the columns of a row and against the database, and how a row becomes a record.
+`records_import` does the rest, the same way for every kind:
+
+- the file is streamed (memory stays flat: one batch of rows at a time, plus the external ids seen);
+- every problem is reported with its line number, column and reason;
+- the whole file is one transaction: by default a file with any bad row writes nothing; with
+  `skip_bad_rows` the good rows go in; a dry run checks everything and writes nothing;
+- each batch costs a fixed number of queries, whatever its size: references are resolved with one
+  query per column, records are written with one upsert by external_id (so importing the same file
+  again updates the same records);
+- after a commit that wrote something, the history listeners hear from which instant history changed.
+"""
+
+import codecs
+import csv
+import datetime
+import itertools
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import BinaryIO
+
+from django.db import DatabaseError, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from contacts import registry
+
+from .columns import CellError, ExternalIdRef, Parser, Reference
+from .writer import Upserter
+
+logger = logging.getLogger(__name__)
+_NOTHING = MappingProxyType({})  # what a good row of a kind without self-references leaves for later rows
+
+BATCH_SIZE = 5000
+EXTERNAL_ID = "external_id"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    parser: Parser
+    required: bool = False
+    # The model attribute the value goes to as it is; None when the spec's `derive` uses it instead.
+    field: str | None = None
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int  # 1 is the header row; 0 when the problem is the file's as a whole
+    column: str
+    reason: str
+
+    def __str__(self):
+        where = f"line {self.line}" if self.line else "file"
+        return f"{where}, {self.column}: {self.reason}" if self.column else f"{where}: {self.reason}"
+
+    def as_dict(self) -> dict:
+        return {"line": self.line, "column": self.column, "reason": self.reason}
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    dry_run: bool = False
+    skip_bad_rows: bool = False
+    rows: int = 0  # data rows read
+    created: int = 0  # written, or that a dry run would write
+    updated: int = 0  # existing records the file changed (a dry run counts every existing one it names)
+    unchanged: int = 0  # existing records the file gives as they are
+    bad_rows: int = 0
+    problems: list[Problem] = field(default_factory=list)  # the first `max_problems` of them
+    problem_count: int = 0
+    notes: list[str] = field(default_factory=list)  # e.g. the channels that were (or would be) created
+    stopped: bool = False  # the file could not be read to its end (header, encoding): nothing imported
+    imported: bool = False  # something was written and committed
+    since: datetime.datetime | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 when the import went in (or a dry run found it would), 1 when nothing (would) go in for errors."""
+        if self.problem_count == 0:
+            return 0
+        if self.skip_bad_rows and not self.stopped and (self.created or self.updated or self.unchanged):
+            return 0
+        return 1
+
+    def summary(self) -> str:
+        verb = ("would create", "would update") if self.dry_run or not self.imported else ("created", "updated")
+        text = f"{self.kind}: {self.rows:,} rows read, {verb[0]} {self.created:,}, {verb[1]} {self.updated:,}"
+        if self.unchanged:
+            text += f", {self.unchanged:,} unchanged"
+        if self.problem_count:
+            text += f", {self.bad_rows:,} bad rows ({self.problem_count:,} problems)"
+            if not self.imported and not self.dry_run:
+                text += "; nothing imported"
+            elif self.skip_bad_rows:
+                text += f"; {self.bad_rows:,} skipped"
+        return text + "."
+
+
+class Row:
+    """One data row of the file: its parsed values by column name, the records its references name."""
+
+    __slots__ = ("line", "values", "keys", "targets", "deferred", "bad_columns", "ok")
+
+    def __init__(self, line: int):
+        self.line = line
+        self.values: dict[str, object] = {}  # a reference's value is the id of the record it names, once found
+        self.keys: dict[str, str] = {}  # reference column -> the key in the cell (external id, e-mail, name)
+        self.targets: dict[str, tuple] = {}  # reference column -> (id, *extra fields) of the record it names
+        self.deferred: dict[str, str] = {}  # reference column -> external id of a row earlier in this file
+        self.bad_columns: set[str] = set()
+        self.ok = True
+
+    def __getitem__(self, name: str):
+        return self.values.get(name)
+
+    def given(self, *names: str) -> bool:
+        """All these cells hold a value that could be read."""
+        values, bad = self.values, self.bad_columns
+        for name in names:  # noqa: SIM110 (a loop: called for every row, faster than all() on a generator)
+            if values.get(name) is None or name in bad:
+                return False
+        return True
+
+    def absent(self, name: str) -> bool:
+        """The cell is empty (not merely unreadable: that is reported already)."""
+        value = self.values.get(name)
+        return (value is None or value == "") and name not in self.bad_columns
+
+
+class ImportSpec:
+    """How one kind of CSV file becomes records of one model. Subclasses declare, the engine runs.
+
+    - `columns`: the file's columns, `external_id` first;
+    - `derived_fields`: model attributes that `derive` sets from the row (besides the columns' `field`s),
+      `insert_only` the ones set on creation only;
+    - `history_fields`: the record's times and dates, old and new values of which tell the history
+      listeners from when history changed (default: every date and time field written);
+    - `compared_extra`: values of related records that make a row "changed" too (see `derive`);
+    - `check_row(row, run)`: rules across the columns of one row (no queries);
+    - `check_batch(rows, run)`: rules that need the database, a few queries per batch;
+    - `derive(row, record, run)`: fill in `derived_fields`;
+    - `after_write(rows, ids, run)`: write what belongs to the records (a response, a stage change), in bulk,
+      for the rows that were new or changed.
+    """
+
+    kind: str = ""
+    model: type[Model]
+    columns: tuple[Column, ...] = ()
+    derived_fields: tuple[str, ...] = ()
+    insert_only: tuple[str, ...] = ()
+    history_fields: tuple[str, ...] | None = None
+    # Values of related records that `derive` puts in the record under their lookup (e.g. "response__score"),
+    # compared with the database's like the record's own fields.
+    compared_extra: tuple[str, ...] = ()
+    description: str = ""
+    rules: tuple[str, ...] = ()  # the cross-column rules in words, for the format reference
+
+    def check_row(self, row: Row, run: "ImportRun") -> None:
+        pass
+
+    def check_batch(self, rows: list[Row], run: "ImportRun") -> None:
+        pass
+
+    def derive(self, row: Row, record: dict, run: "ImportRun") -> None:
+        pass
+
+    def after_write(self, rows: list[Row], ids: dict[str, int], run: "ImportRun") -> None:
+        pass
+
+    @property
+    def needs_ids(self) -> bool:
+        return type(self).after_write is not ImportSpec.after_write
+
+    # What the engine derives from the declarations --------------------------------------------------------
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns)
+
+    @property
+    def write_fields(self) -> tuple[str, ...]:
+        return tuple(column.field for column in self.columns if column.field) + self.derived_fields
+
+    def compared(self) -> tuple[str, ...]:
+        """What a record's values are compared on to tell a changed record from one given again as it is."""
+        fields = (name for name in self.write_fields if name not in self.insert_only and name != EXTERNAL_ID)
+        return (*fields, *self.compared_extra)
+
+    def times_written(self) -> tuple[str, ...]:
+        if self.history_fields is not None:
+            return self.history_fields
+        kinds = {"DateTimeField", "DateField"}
+        fields = {field.attname: field for field in self.model._meta.concrete_fields}
+        return tuple(name for name in self.write_fields if fields[name].get_internal_type() in kinds)
+
+    def self_references(self) -> list[Column]:
+        return [
+            column
+            for column in self.columns
+            if isinstance(column.parser, ExternalIdRef) and column.parser.model is self.model
+        ]
+
+
+class ImportRun:
+    """The state of one import: options, caches shared by the batches, problems found so far."""
+
+    def __init__(self, spec: ImportSpec, result: ImportResult, max_problems: int | None):
+        self.spec = spec
+        self.result = result
+        self.dry_run = result.dry_run
+        self.skip_bad_rows = result.skip_bad_rows
+        self.max_problems = max_problems
+        self.now = timezone.now()
+        self.cache: dict = {}  # resolvers' caches (users, channels by name ...)
+        self.memo: dict = {}  # the spec's own state across batches (e.g. e-mails seen in the file)
+        self.first_line: dict[str, int] = {}  # external_id -> line where it first appeared
+        self.accepted: dict[str, Mapping] = {}  # external_id of every good row so far -> what self-references need
+        self.since: datetime.datetime | None = None
+        self.batch_created: set[str] = set()  # external ids of the batch's rows that are new records
+        self._noted: set[str] = set()
+
+    @property
+    def writing(self) -> bool:
+        """Whether rows go to the database now: never in a dry run, and no more after a problem by default."""
+        return not self.dry_run and (self.skip_bad_rows or self.result.problem_count == 0)
+
+    def error(self, row: Row | None, column: str, reason: str) -> None:
+        if row is not None:
+            if row.ok:
+                self.result.bad_rows += 1
+            row.ok = False
+            row.bad_columns.add(column)
+        self.result.problem_count += 1
+        if self.max_problems is None or len(self.result.problems) < self.max_problems:
+            self.result.problems.append(Problem(row.line if row is not None else 0, column, reason))
+
+    def file_error(self, line: int, column: str, reason: str) -> None:
+        """A problem with the file as a whole: the import stops and writes nothing."""
+        self.result.stopped = True
+        self.result.problem_count += 1
+        self.result.problems.append(Problem(line, column, reason))
+
+    def note(self, text: str) -> None:
+        if text not in self._noted:
+            self._noted.add(text)
+            self.result.notes.append(text)
+
+    def touch(self, *instants) -> None:
+        """History changed at these times or dates (dates count from their local midnight)."""
+        for instant in instants:
+            if instant is None:
+                continue
+            if not isinstance(instant, datetime.datetime):
+                instant = datetime.datetime.combine(instant, datetime.time.min, timezone.get_default_timezone())
+            if self.since is None or instant < self.since:
+                self.since = instant
+
+
+# Reading ---------------------------------------------------------------------------------------------------------
+
+
+class FileProblem(Exception):
+    def __init__(self, line: int, reason: str):
+        super().__init__(reason)
+        self.line = line
+        self.reason = reason
+
+
+def _text_lines(stream: BinaryIO) -> Iterator[str]:
+    """The file's lines as text: UTF-8, a byte-order mark dropped; a line that is not UTF-8 stops the import."""
+    for line, raw in enumerate(stream, start=1):
+        if line == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+        if b"\0" in raw:
+            raise FileProblem(line, "this file holds binary data, not CSV text")
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise FileProblem(line, 'this file is not UTF-8 text: save it as "CSV UTF-8" and try again') from None
+
+
+def read_csv(stream: BinaryIO) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header row and an iterator of (line number, cells) for the data rows; blank lines skipped."""
+    reader = csv.reader(_text_lines(stream), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as error:
+        raise FileProblem(1, _csv_reason(error)) from None
+    if header is None or not any(cell.strip() for cell in header):
+        raise FileProblem(1, "the file is empty: the first line must name the columns")
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        end = reader.line_num
+        try:
+            for cells in reader:
+                start, end = end + 1, reader.line_num  # a quoted cell may span lines: report the first
+                if "".join(cells).strip():
+                    yield start, cells
+        except csv.Error as error:
+            raise FileProblem(reader.line_num, _csv_reason(error)) from None
+
+    return header, rows()
+
+
+def _csv_reason(error: csv.Error) -> str:
+    return f"this line cannot be read as CSV ({error})"
+
+
+# Running ---------------------------------------------------------------------------------------------------------
+
+
+def records_import(
+    *,
+    kind: str,
+    stream: BinaryIO,
+    dry_run: bool = False,
+    skip_bad_rows: bool = False,
+    progress: Callable[[int], None] | None = None,
+    max_problems: int | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> ImportResult:
+    """Import a CSV file of `kind` (see docs/import-format.md); one transaction, nothing half-written.
+
+    By default a file with any problem writes nothing; `skip_bad_rows` writes the good rows; `dry_run`
+    checks everything and writes nothing. `progress(rows read so far)` is called after every batch.
+    The history listeners are called after the commit, when something was written.
+    """
+    spec = registry.importers().get(kind)
+    if spec is None:
+        raise ValueError(f"Unknown kind {kind!r}; choose one of {', '.join(registry.importers())}.")
+    result = ImportResult(kind=kind, dry_run=dry_run, skip_bad_rows=skip_bad_rows)
+    run = ImportRun(spec, result, max_problems)
+    with transaction.atomic():
+        try:
+            _import(spec, run, stream, progress, batch_size)
+        except FileProblem as problem:
+            run.file_error(problem.line, "", problem.reason)
+        except DatabaseError as error:
+            # The checks are meant to catch everything the database would refuse; this is the safety net.
+            logger.exception("The database refused an import of %s", kind)
+            run.file_error(0, "", f"the database refused the import ({str(error).strip().splitlines()[0]})")
+        result.problems.sort(key=lambda problem: problem.line)
+        went_in = result.created + result.updated + result.unchanged > 0
+        if dry_run or not went_in or result.stopped or (result.problem_count and not skip_bad_rows):
+            transaction.set_rollback(True)
+        else:
+            result.imported = True
+            if result.created + result.updated:
+                result.since = since = run.since
+                transaction.on_commit(lambda: _tell_history_listeners(since))
+    return result
+
+
+def _tell_history_listeners(since: datetime.datetime | None) -> None:
+    if since is None:
+        return
+    for listener in registry.history_listeners():
+        listener(since)
+
+
+def _import(spec: ImportSpec, run: ImportRun, stream: BinaryIO, progress, batch_size: int) -> None:
+    header, rows = read_csv(stream)
+    plan = _column_plan(spec, run, header)
+    if plan is None:
+        return
+    upserter = Upserter(spec.model, spec.write_fields, spec.insert_only)
+    while batch := list(itertools.islice(rows, batch_size)):
+        _import_batch(spec, run, plan, batch, upserter)
+        run.result.rows += len(batch)
+        if progress is not None:
+            progress(run.result.rows)
+
+
+@dataclass
+class _Plan:
+    """Where each column of the spec is in the file, ready for the row loop."""
+
+    width: int  # cells per row
+    present: list[tuple[int, str, Callable, bool, object]]  # (index, name, parse, required, empty value)
+    absent: dict[str, object]  # columns the file does not have -> their empty value
+
+
+def _column_plan(spec: ImportSpec, run: ImportRun, header: list[str]) -> _Plan | None:
+    names = [cell.strip().lower() for cell in header]
+    known = {column.name: column for column in spec.columns}
+    ok = True
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            run.file_error(1, name, "this column appears twice")
+            ok = False
+        seen.add(name)
+        if name not in known:
+            run.file_error(1, name or "(empty)", f"unknown column; the columns of {spec.kind} are {', '.join(known)}")
+            ok = False
+    for column in spec.columns:
+        if column.required and column.name not in seen:
+            run.file_error(1, column.name, "required column missing")
+            ok = False
+    if not ok:
+        return None
+    return _Plan(
+        width=len(names),
+        present=[
+            (names.index(column.name), column.name, column.parser.parse, column.required, column.parser.empty)
+            for column in spec.columns
+            if column.name in seen
+        ],
+        absent={column.name: column.parser.empty for column in spec.columns if column.name not in seen},
+    )
+
+
+def _import_batch(spec, run: ImportRun, plan: _Plan, batch, upserter: Upserter) -> None:
+    rows = [_parse_row(spec, run, plan, line, cells) for line, cells in batch]
+    _resolve_references(spec, run, rows, creating=False)
+    spec.check_batch(rows, run)
+    self_refs = spec.self_references()
+    columns_by_field = {column.field: column.name for column in spec.columns if column.field}
+    for row in rows:  # in file order: a row may refer to a good row above it
+        for column in self_refs:
+            _check_self_reference(run, row, column)
+        if row.ok:
+            run.accepted[row[EXTERNAL_ID]] = _remembered(row, self_refs, columns_by_field) if self_refs else _NOTHING
+    good = [row for row in rows if row.ok]
+    # Channels and the like are created for the rows that go in, not for bad ones.
+    _resolve_references(spec, run, good, creating=True)
+    if not good:
+        return
+    compared = spec.compared()
+    history = [compared.index(name) for name in spec.times_written()]
+    keys = [row[EXTERNAL_ID] for row in good]
+    existing = upserter.existing(keys, compared)
+    run.batch_created = {key for key in keys if key not in existing}
+    run.result.created += len(run.batch_created)
+    changed: list[tuple[Row, dict]] = []
+    fields = [(column.field, column.name) for column in spec.columns if column.field]
+    for row in good:
+        record = _record(spec, run, row, fields)
+        old = existing.get(row[EXTERNAL_ID])
+        if old is not None:
+            old_values = old[1:]
+            if all(record[name] == value for name, value in zip(compared, old_values, strict=True)):
+                run.result.unchanged += 1
+                continue
+            run.result.updated += 1
+            run.touch(*(old_values[index] for index in history))
+        run.touch(*(record[compared[index]] for index in history))
+        changed.append((row, record))
+    if not run.writing or not changed:
+        return
+    upserter.upsert([record for _, record in changed], run.now, existing)
+    rows = [row for row, _ in changed]
+    if not (self_refs or spec.needs_ids):
+        return
+    ids = {key: old[0] for key, old in existing.items()}
+    ids.update(upserter.ids(list(run.batch_created)))
+    _point_at_rows_above(run, upserter, rows, ids, self_refs)
+    spec.after_write(rows, ids, run)
+
+
+def _point_at_rows_above(run: ImportRun, upserter: Upserter, rows: list[Row], ids: dict[str, int], self_refs) -> None:
+    """References to rows earlier in the file were written empty; now that those rows are in, set them."""
+    deferred = [(row, column) for row in rows for column in self_refs if column.name in row.deferred]
+    if not deferred:
+        return
+    targets = upserter.existing(list({row.deferred[column.name] for row, column in deferred}))
+    for attname in {column.field for _, column in deferred}:
+        upserter.set_references(
+            attname,
+            [
+                (ids[row[EXTERNAL_ID]], targets[row.deferred[column.name]][0])
+                for row, column in deferred
+                if column.field == attname
+            ],
+        )
+
+
+def _parse_row(spec, run: ImportRun, plan: _Plan, line: int, cells: list[str]) -> Row:
+    row = Row(line)
+    if len(cells) != plan.width:
+        run.error(row, "", f"{len(cells)} values, but the header names {plan.width} columns")
+        return row
+    row.values = values = plan.absent.copy()
+    for index, name, parse, required, empty in plan.present:
+        raw = cells[index].strip()
+        if raw:
+            try:
+                values[name] = parse(raw)
+            except CellError as error:
+                values[name] = None
+                run.error(row, name, str(error))
+        elif required:
+            values[name] = None
+            run.error(row, name, "required: this cell is empty")
+        else:
+            values[name] = empty
+    key = values[EXTERNAL_ID]
+    if key is not None:
+        first = run.first_line.get(key)
+        if first is not None:
+            run.error(row, EXTERNAL_ID, f"duplicate external_id {key!r}: already on line {first}")
+        else:
+            run.first_line[key] = line
+    spec.check_row(row, run)
+    return row
+
+
+def _resolve_references(spec, run: ImportRun, rows: list[Row], *, creating: bool) -> None:
+    """One query per reference column for the whole batch (fewer with the resolvers' caches)."""
+    for column in spec.columns:
+        parser = column.parser
+        if not isinstance(parser, Reference) or parser.creates != creating:
+            continue
+        name = column.name
+        keys = {row.values[name] for row in rows if row.values.get(name) and name not in row.bad_columns}
+        if not keys:
+            continue
+        found = parser.resolve(keys, run)
+        self_reference = isinstance(parser, ExternalIdRef) and parser.model is spec.model
+        for row in rows:
+            key = row.values.get(name)
+            if not key or name in row.bad_columns:
+                continue
+            row.keys[name] = key
+            target = found.get(key)
+            if isinstance(target, str):
+                run.error(row, name, target)
+            elif target is not None:
+                row.targets[name] = target
+                row.values[name] = target[0]
+            elif self_reference:
+                row.deferred[name] = key  # maybe a row earlier in this file: checked in file order
+                row.values[name] = None
+            else:
+                run.error(row, name, parser.missing(key))
+
+
+def _check_self_reference(run: ImportRun, row: Row, column: Column) -> None:
+    key = row.deferred.get(column.name)
+    if key is None:
+        return
+    remembered = run.accepted.get(key)
+    if remembered is None or key == row[EXTERNAL_ID]:
+        del row.deferred[column.name]
+        if key == row[EXTERNAL_ID]:
+            run.error(row, column.name, "a record cannot refer to itself")
+        elif key in run.first_line and run.first_line[key] < row.line:
+            run.error(row, column.name, f"refers to line {run.first_line[key]}, which has problems")
+        else:
+            run.error(row, column.name, column.parser.missing(key) + " (or earlier in this file)")
+        return
+    row.targets[column.name] = (None, *(remembered[attname] for attname in column.parser.fields))
+
+
+def _remembered(row: Row, self_refs: list[Column], columns_by_field: dict[str, str]) -> dict:
+    """What a later row referring to this one may check: the fields its reference asks for."""
+    return {
+        attname: row.values.get(columns_by_field.get(attname, attname))
+        for column in self_refs
+        for attname in column.parser.fields
+    }
+
+
+def _record(spec: ImportSpec, run: ImportRun, row: Row, fields: list[tuple[str, str]]) -> dict:
+    values = row.values
+    record = {field: values[name] for field, name in fields}
+    spec.derive(row, record, run)
+    return record
