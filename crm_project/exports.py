@@ -160,7 +160,8 @@ class CsvFormat:
     `columns` take a Column, or a plain name for an attribute written under its own name.
     `select_related` names the joins the columns need beyond the list's own. `raw` makes it the
     import format. `only` keeps the rows the import can take (e.g. invitations that were sent).
-    `via` reads each row from a relation of the listed records (see `through`).
+    `via` reads each row from a relation of the listed records (see `through`). `order_by` replaces the
+    list's order where the import needs one (a record before the records of the same file that refer to it).
     """
 
     name: str
@@ -169,6 +170,7 @@ class CsvFormat:
     raw: bool = False
     only: Q | None = None
     via: str = ""
+    order_by: tuple[str, ...] = ()
 
     def __post_init__(self):
         columns = tuple(column if isinstance(column, Column) else Column(column) for column in self.columns)
@@ -192,6 +194,8 @@ class CsvFormat:
             queryset = queryset.select_related(*(prefix + relation for relation in self.select_related))
         if self.only is not None:
             queryset = queryset.filter(_prefixed(self.only, prefix))
+        if self.order_by:
+            queryset = queryset.order_by(*(prefix + field for field in self.order_by))
         return queryset
 
     def rows(self, queryset: QuerySet) -> Iterator[list[str]]:

@@ -200,6 +200,7 @@ SUBSCRIPTIONS_IMPORT = CsvFormat(
     name="subscriptions",
     raw=True,
     select_related=("contact", "renews"),
+    order_by=("starts_on", "id"),  # a subscription before its renewal, which names it
     columns=(
         Column("external_id", record_ref),
         Column("contact", ref("contact")),
