@@ -347,20 +347,18 @@ class RepeatPurchaseRate(Kpi):
             keyed(
                 query.fetch(
                     f"""
-                    WITH {query.periods_cte()},
-                    buyers AS (
-                        SELECT o.contact_id, {bucket} AS b FROM sales_order o
-                        WHERE {query.in_range("o.ordered_at")} GROUP BY o.contact_id, {bucket}
-                    ),
-                    firsts AS (
-                        SELECT o.contact_id, MIN(o.ordered_at) AS first_at FROM sales_order o
-                        WHERE o.contact_id IN (SELECT contact_id FROM buyers) GROUP BY o.contact_id
-                    )
+                    WITH {query.periods_cte()}
                     SELECT periods.p, {segment.expression} AS seg, COUNT(*),
                         SUM(CASE WHEN firsts.first_at < periods.s THEN 1 ELSE 0 END)
-                    FROM buyers
+                    FROM (
+                        SELECT o.contact_id, {bucket} AS b FROM sales_order o
+                        WHERE {query.in_range("o.ordered_at")} GROUP BY o.contact_id, {bucket}
+                    ) buyers
                     JOIN periods ON periods.p = buyers.b
-                    JOIN firsts ON firsts.contact_id = buyers.contact_id
+                    JOIN (
+                        SELECT o.contact_id, MIN(o.ordered_at) AS first_at FROM sales_order o
+                        WHERE o.ordered_at < {query.instant(query.range_end)} GROUP BY o.contact_id
+                    ) firsts ON firsts.contact_id = buyers.contact_id
                     JOIN contacts_contact c ON c.id = buyers.contact_id
                     {segment.joins}
                     GROUP BY 1, 2
