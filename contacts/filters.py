@@ -1,8 +1,12 @@
 """FilterSets shared by the list pages and the API, so both filter the same way."""
 
+import datetime
+from functools import reduce
+from operator import and_
+
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django_filters.constants import EMPTY_VALUES
 
@@ -55,7 +59,85 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*order_by, "pk")
 
 
-class ContactFilter(django_filters.FilterSet):
+# How a KPI segment names records that have no value along its dimension (kpis.sql.NONE_LABEL).
+NONE_LABEL = "(none)"
+
+
+def local_midnight(day: datetime.date) -> datetime.datetime:
+    """The instant a local day starts (settings.TIME_ZONE), as KPI periods start."""
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=timezone.get_default_timezone())
+
+
+def _empty(field: str) -> Q:
+    return Q(**{f"{field}__isnull": True}) | Q(**{field: ""})
+
+
+def label_condition(value: str, *fields: str) -> Q:
+    """Records whose label is `value`: the first non-empty of `fields` (a KPI segment label, as a
+    contact's industry falls back to its company's); NONE_LABEL selects the records with none."""
+    if value == NONE_LABEL:
+        return reduce(and_, [_empty(field) for field in fields])
+    condition, earlier_empty = Q(pk__in=[]), Q()
+    for field in fields:
+        condition |= earlier_empty & Q(**{field: value})
+        earlier_empty &= _empty(field)
+    return condition
+
+
+class SegmentFilter(django_filters.CharFilter):
+    """A KPI segment: the records a segment label (a channel's name, an owner's username, "(none)") covers."""
+
+    def __init__(self, *fields: str, **kwargs):
+        self.label_fields = fields
+        super().__init__(**kwargs)
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        return qs.filter(label_condition(value.strip(), *self.label_fields))
+
+
+class CharInFilter(django_filters.BaseInFilter, django_filters.CharFilter):
+    """Comma-separated values: ?states=won,lost."""
+
+
+def first_per(queryset, group: str, moment: str):
+    """One row per `group` (a contact ...): its earliest row of `queryset` by `moment` (ties by id)."""
+    earlier = queryset.model._default_manager.filter(
+        Q(**{f"{moment}__lt": OuterRef(moment)}) | Q(**{moment: OuterRef(moment), "pk__lt": OuterRef("pk")}),
+        pk__in=queryset.order_by().values("pk"),
+        **{group: OuterRef(group)},
+    )
+    return queryset.exclude(Exists(earlier))
+
+
+def contact_segment_filters(path: str, prefix: str) -> dict[str, django_filters.Filter]:
+    """Filters by the KPI segments of the contact at `path` ("" for a contact, "contact__" for an order ...)."""
+    return {
+        f"{prefix}channel": SegmentFilter(f"{path}channel__name", label="Channel (segment)"),
+        f"{prefix}region": SegmentFilter(f"{path}region", label="Region (segment)"),
+        f"{prefix}industry": SegmentFilter(f"{path}industry", f"{path}company__industry", label="Industry (segment)"),
+        f"{prefix}owner": SegmentFilter(f"{path}owner__username", label="Owner (segment)"),
+    }
+
+
+class DrillDownFiltersMixin:
+    """The filters KPI drill-downs use stay out of the filter bar (and its URLs) until a link sets them."""
+
+    drilldown_filters: tuple[str, ...] = ()
+
+    @property
+    def form(self):
+        form = super().form
+        if not getattr(form, "_drilldown_ready", False):
+            for name in self.drilldown_filters:
+                if name in form.fields and not (self.data or {}).get(name):
+                    del form.fields[name]  # not asked for: nothing to filter, nothing to show
+            form._drilldown_ready = True
+        return form
+
+
+class ContactFilter(DrillDownFiltersMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label="Search", widget=SEARCH_INPUT)
     status = django_filters.ChoiceFilter(
         choices=[
@@ -89,11 +171,68 @@ class ContactFilter(django_filters.FilterSet):
         ),
         label="Sort by",
     )
+    # KPI drill-downs (customers at an instant, joined or churned in a period, a segment).
+    customer_on = django_filters.DateFilter(
+        method="filter_customer_on", label="Customer when this day began", widget=DATE_INPUT
+    )
+    not_churned_before = django_filters.DateFilter(
+        method="filter_not_churned_before", label="Not churned before", widget=DATE_INPUT
+    )
+    customer_since_after = django_filters.DateFilter(
+        field_name="customer_since", lookup_expr="date__gte", label="Customer since from", widget=DATE_INPUT
+    )
+    customer_since_before = django_filters.DateFilter(
+        field_name="customer_since", lookup_expr="date__lte", label="Customer since until", widget=DATE_INPUT
+    )
+    churned_after = django_filters.DateFilter(
+        field_name="churned_at", lookup_expr="date__gte", label="Churned from", widget=DATE_INPUT
+    )
+    churned_before = django_filters.DateFilter(
+        field_name="churned_at", lookup_expr="date__lte", label="Churned until", widget=DATE_INPUT
+    )
+    customer_during_after = django_filters.DateFilter(
+        method="filter_customer_during_after", label="Customer at some time from", widget=DATE_INPUT
+    )
+    customer_during_before = django_filters.DateFilter(
+        method="filter_customer_during_before", label="Customer at some time until", widget=DATE_INPUT
+    )
+    locals().update(contact_segment_filters("", "segment_"))
+    drilldown_filters = (
+        "customer_on",
+        "not_churned_before",
+        "customer_since_after",
+        "customer_since_before",
+        "churned_after",
+        "churned_before",
+        "customer_during_after",
+        "customer_during_before",
+        "segment_channel",
+        "segment_region",
+        "segment_industry",
+        "segment_owner",
+    )
 
     class Meta:
         model = Contact
         form = StyledForm
         fields = ["q", "status", "channel", "company", "owner", "region", "industry"]
+
+    def filter_customer_on(self, queryset, name, value):
+        moment = local_midnight(value)
+        return queryset.filter(Q(customer_since__lte=moment) & (Q(churned_at__isnull=True) | Q(churned_at__gt=moment)))
+
+    def filter_not_churned_before(self, queryset, name, value):
+        return queryset.filter(Q(churned_at__isnull=True) | Q(churned_at__gte=local_midnight(value)))
+
+    def filter_customer_during_after(self, queryset, name, value):
+        # A customer at some instant from this day on: not churned by its start, nor on joining.
+        moment = local_midnight(value)
+        return queryset.filter(customer_since__isnull=False).filter(
+            Q(churned_at__isnull=True) | (Q(churned_at__gt=moment) & Q(churned_at__gt=F("customer_since")))
+        )
+
+    def filter_customer_during_before(self, queryset, name, value):
+        return queryset.filter(customer_since__lt=local_midnight(value + datetime.timedelta(days=1)))
 
     def filter_search(self, queryset, name, value):
         for term in value.split():

@@ -150,6 +150,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kpis.tasks.refresh_all_history",
         "schedule": crontab(hour=2, minute=0),
     },
+    "send-kpi-digest": {
+        "task": "kpis.tasks.send_weekly_digest",
+        "schedule": crontab(day_of_week="mon", hour=7, minute=0),
+    },
     "clear-expired-sessions": {
         "task": "crm_project.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=30),
@@ -207,6 +211,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
+    ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("sales.urls")),
     path("", include("surveys.urls")),
     path("", include("support.urls")),
+    path("kpis/", include("kpis.urls")),
     path("api/", include(router.urls)),
     path("api/auth/token/", obtain_auth_token, name="api_token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

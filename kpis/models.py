@@ -1,5 +1,6 @@
 """Computed KPI values (the system of record for KPI pages and API) and the refresh bookkeeping."""
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -91,3 +92,56 @@ class KpiRefresh(models.Model):
         if self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+class KpiTarget(models.Model):
+    """A manager's target for one KPI (whole business): for one period, or standing for every period of a
+    granularity (period_start empty). A period's own target wins over the standing one."""
+
+    kpi = models.CharField(max_length=50)
+    granularity = models.CharField(max_length=10, choices=GRANULARITY_CHOICES, default="month")
+    period_start = models.DateField(null=True, blank=True)
+    value = models.DecimalField(max_digits=20, decimal_places=2)
+    note = models.CharField(max_length=200, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kpi", "granularity", "period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["kpi", "granularity", "period_start"], name="kpitarget_unique_period"),
+            models.UniqueConstraint(
+                fields=["kpi", "granularity"],
+                condition=models.Q(period_start__isnull=True),
+                name="kpitarget_unique_standing",
+            ),
+        ]
+
+    def __str__(self):
+        when = self.period_start.isoformat() if self.period_start else f"every {self.granularity}"
+        return f"{self.kpi} target {self.value} ({when})"
+
+
+class KpiCohortCell(models.Model):
+    """Cohort retention (KPIS.md): of the customers whose customer_since falls in `cohort` (a month), how many
+    were still customers at the end of month `offset` after it (0 = the cohort's own month)."""
+
+    dimension = models.CharField(max_length=20, default="all")
+    segment = models.CharField(max_length=200, default="all")
+    cohort = models.DateField()
+    offset = models.PositiveSmallIntegerField()
+    size = models.PositiveIntegerField()
+    retained = models.PositiveIntegerField()
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["dimension", "segment", "cohort", "offset"]
+        constraints = [
+            models.UniqueConstraint(fields=["dimension", "segment", "cohort", "offset"], name="kpicohortcell_unique"),
+            models.CheckConstraint(condition=models.Q(retained__lte=models.F("size")), name="kpicohortcell_retained"),
+        ]
+
+    def __str__(self):
+        return f"cohort {self.cohort:%Y-%m} +{self.offset} {self.dimension}={self.segment}: {self.retained}/{self.size}"

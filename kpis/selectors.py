@@ -1,13 +1,15 @@
 """Reading KPIs: series and overviews from the snapshots, through the cache. Never computes a KPI."""
 
 import datetime
+import hashlib
 import logging
 from decimal import Decimal
 
 from django.core.cache import cache
+from django.db.models import Q
 
 from kpis.definitions.base import Kpi, registry
-from kpis.models import KpiRefresh, KpiSnapshot
+from kpis.models import KpiRefresh, KpiSnapshot, KpiTarget
 from kpis.periods import Period, local_today, period_containing, periods_between
 from kpis.services import GENERATION_KEY
 from kpis.sql import ALL
@@ -145,3 +147,94 @@ def last_refresh() -> dict:
         "last_failed": bool(runs) and runs[0].status == KpiRefresh.Status.FAILED,
         "last_error": runs[0].error if runs and runs[0].status == KpiRefresh.Status.FAILED else "",
     }
+
+
+def _segment_key(segment: str) -> str:
+    # Segment labels are free text (names, "(none)"): hashed, so every cache backend takes the key.
+    return hashlib.sha1(segment.encode()).hexdigest()[:16]
+
+
+def last_periods(period: Period, count: int) -> list[Period]:
+    """`count` periods ending with `period`, oldest first."""
+    periods = [period]
+    while len(periods) < count:
+        periods.insert(0, periods[0].previous())
+    return periods
+
+
+def kpi_board(*, period: Period, count: int = 13, dimension: str = ALL, segment: str = ALL) -> dict[str, list | None]:
+    """Every KPI's last `count` periods up to `period`, for one segment, in one query (through the cache):
+    {key: [row per period, oldest first]}, or None for a KPI that has no such dimension."""
+    periods = last_periods(period, count)
+    key = f"board:{period.granularity}:{period.start}:{count}:{dimension}:{_segment_key(segment)}"
+
+    def compute():
+        rows = KpiSnapshot.objects.filter(
+            granularity=period.granularity,
+            dimension=dimension,
+            segment=segment,
+            period_start__in=[each.start for each in periods],
+        ).values("kpi", *FIELDS)
+        found = {(row["kpi"], row["period_start"]): row for row in rows}
+        board = {}
+        for kpi in registry().values():
+            if dimension != ALL and dimension not in kpi.dimensions:
+                board[kpi.key] = None
+                continue
+            board[kpi.key] = [
+                _row(found[(kpi.key, each.start)], kpi)
+                if (kpi.key, each.start) in found
+                else _empty_row(kpi, each, segment)
+                for each in periods
+            ]
+        return board
+
+    return _cached(key, compute)
+
+
+def kpi_segments(*, granularity: str, dimension: str) -> list[str]:
+    """The segment labels of one dimension seen in the snapshots of a granularity (for a segment picker)."""
+    if dimension == ALL:
+        return []
+
+    def compute():
+        return sorted(
+            KpiSnapshot.objects.filter(granularity=granularity, dimension=dimension)
+            .order_by()
+            .values_list("segment", flat=True)
+            .distinct()
+        )
+
+    return _cached(f"segments:{granularity}:{dimension}", compute)
+
+
+def kpi_targets(*, granularity: str, starts: list[datetime.date], keys: list[str] | None = None) -> dict:
+    """Targets in force: {(kpi, period start): value} for each period of `starts`, a period's own target
+    over the standing one of its granularity. One query."""
+    targets = KpiTarget.objects.filter(granularity=granularity).filter(
+        Q(period_start__isnull=True) | Q(period_start__in=starts)
+    )
+    if keys is not None:
+        targets = targets.filter(kpi__in=keys)
+    standing, own = {}, {}
+    for target in targets.values("kpi", "period_start", "value"):
+        if target["period_start"] is None:
+            standing[target["kpi"]] = target["value"]
+        else:
+            own[(target["kpi"], target["period_start"])] = target["value"]
+    result = {}
+    for kpi_key in set(standing) | {kpi_key for kpi_key, _ in own}:
+        for start in starts:
+            value = own.get((kpi_key, start), standing.get(kpi_key))
+            if value is not None:
+                result[(kpi_key, start)] = value
+    return result
+
+
+def kpi_target_list():
+    return KpiTarget.objects.select_related("updated_by").order_by("kpi", "granularity", "-period_start")
+
+
+def empty_row(kpi: Kpi, period: Period, segment: str = ALL) -> dict:
+    """The row of a period never computed: the KPI's empty value (0 for a count or sum, None for a rate)."""
+    return _empty_row(kpi, period, segment)

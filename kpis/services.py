@@ -10,11 +10,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
 from kpis.definitions.base import Kpi, Value, registry
-from kpis.models import KpiRefresh, KpiSnapshot, KpiStaleMark
+from kpis.models import KpiRefresh, KpiSnapshot, KpiStaleMark, KpiTarget
 from kpis.periods import GRANULARITIES, Period, local_today, local_zone, open_periods, periods_between
 from kpis.sql import ALL, Query
 
@@ -272,3 +273,36 @@ def kpis_mark_stale(*, since: datetime.datetime | datetime.date | None, reason: 
 
 def empty_value(kpi: Kpi) -> Value:
     return kpi.value({})
+
+
+@transaction.atomic
+def kpi_target_set(
+    *,
+    kpi: str,
+    granularity: str,
+    period_start: datetime.date | None,
+    value: Decimal,
+    note: str = "",
+    user=None,
+    replacing: KpiTarget | None = None,
+) -> KpiTarget:
+    """Set the whole-business target of a KPI for one period (`period_start`, the period's first day) or for
+    every period of the granularity (None). Replaces the target of the same KPI and period, and `replacing`."""
+    if kpi not in registry():
+        raise ValidationError({"kpi": f"Unknown KPI {kpi!r}."})
+    if granularity not in GRANULARITIES:
+        raise ValidationError({"granularity": f"Choose one of {', '.join(GRANULARITIES)}."})
+    if replacing is not None:
+        replacing.delete()
+    target, _ = KpiTarget.objects.update_or_create(
+        kpi=kpi,
+        granularity=granularity,
+        period_start=period_start,
+        defaults={"value": value, "note": note, "updated_by": user, "updated_at": timezone.now()},
+    )
+    return target
+
+
+@transaction.atomic
+def kpi_target_delete(*, target: KpiTarget) -> None:
+    target.delete()

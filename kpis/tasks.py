@@ -5,6 +5,8 @@ import logging
 from celery import shared_task
 
 from kpis import services
+from kpis.cohorts import kpis_cohorts_refresh
+from kpis.digest import kpis_digest_send
 
 logger = logging.getLogger(__name__)
 
@@ -16,6 +18,8 @@ def refresh_open_periods() -> None:
         services.kpis_refresh_open()
     except services.RefreshBusy:
         logger.info("KPI refresh of open periods skipped: one is running")
+        return
+    kpis_cohorts_refresh()
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -25,3 +29,12 @@ def refresh_all_history() -> None:
         services.kpis_refresh(scope="all")
     except services.RefreshBusy:
         logger.info("Nightly KPI refresh skipped: one is running")
+        return
+    kpis_cohorts_refresh()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_weekly_digest() -> None:
+    """Monday mornings: the KPI digest to every manager."""
+    sent = kpis_digest_send()
+    logger.info("KPI digest sent to %s managers", sent)

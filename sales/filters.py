@@ -2,9 +2,20 @@
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
-from contacts.filters import SEARCH_INPUT, PersonFilter, StableOrderingFilter, staff_choices
+from contacts.filters import (
+    SEARCH_INPUT,
+    CharInFilter,
+    DrillDownFiltersMixin,
+    PersonFilter,
+    SegmentFilter,
+    StableOrderingFilter,
+    contact_segment_filters,
+    first_per,
+    local_midnight,
+    staff_choices,
+)
 from contacts.models import Channel
 from crm_project.forms import StyledForm
 
@@ -22,7 +33,7 @@ def _search(queryset, fields: tuple[str, ...], value: str):
     return queryset
 
 
-class LeadFilter(django_filters.FilterSet):
+class LeadFilter(DrillDownFiltersMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label="Search", widget=SEARCH_INPUT)
     status = django_filters.ChoiceFilter(choices=Lead.Status.choices, empty_label="Any status")
     channel = django_filters.ModelChoiceFilter(queryset=Channel.objects.all(), empty_label="Any channel")
@@ -38,6 +49,14 @@ class LeadFilter(django_filters.FilterSet):
         fields=(("created_at", "created"), ("last_name", "name"), ("company_name", "company"), ("status", "status")),
         label="Sort by",
     )
+    # KPI drill-downs.
+    converted = django_filters.BooleanFilter(
+        field_name="converted_at", lookup_expr="isnull", exclude=True, label="Converted (at any time)"
+    )
+    segment_channel = SegmentFilter("channel__name", label="Channel (segment)")
+    segment_campaign = SegmentFilter("campaign__name", label="Campaign (segment)")
+    segment_owner = SegmentFilter("owner__username", label="Owner (segment)")
+    drilldown_filters = ("converted", "segment_channel", "segment_campaign", "segment_owner")
 
     class Meta:
         model = Lead
@@ -48,7 +67,7 @@ class LeadFilter(django_filters.FilterSet):
         return _search(queryset, ("first_name", "last_name", "email", "company_name"), value)
 
 
-class DealFilter(django_filters.FilterSet):
+class DealFilter(DrillDownFiltersMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label="Search", widget=SEARCH_INPUT)
     state = django_filters.ChoiceFilter(
         field_name="status", choices=Deal.Status.choices, label="State", empty_label="Open, won or lost"
@@ -79,6 +98,50 @@ class DealFilter(django_filters.FilterSet):
         ),
         label="Sort by",
     )
+    # KPI drill-downs: deals closed or open in a period, their segment, or their contact's.
+    states = CharInFilter(field_name="status", label="States")
+    kinds = CharInFilter(field_name="kind", label="Kinds")
+    closed_from = django_filters.DateFilter(
+        field_name="closed_at", lookup_expr="date__gte", label="Closed from", widget=DATE_INPUT
+    )
+    closed_until = django_filters.DateFilter(
+        field_name="closed_at", lookup_expr="date__lte", label="Closed until", widget=DATE_INPUT
+    )
+    open_on = django_filters.DateFilter(method="filter_open_on", label="Open when this day began", widget=DATE_INPUT)
+    contact_customer_on = django_filters.DateFilter(
+        method="filter_contact_customer_on", label="Contact a customer when this day began", widget=DATE_INPUT
+    )
+    from_campaign = django_filters.BooleanFilter(
+        field_name="lead__campaign", lookup_expr="isnull", exclude=True, label="Lead from a campaign"
+    )
+    segment_channel = SegmentFilter("channel__name", label="Channel (segment)")
+    segment_owner = SegmentFilter("owner__username", label="Owner (segment)")
+    segment_pipeline = SegmentFilter("pipeline__name", label="Pipeline (segment)")
+    segment_kind = SegmentFilter("kind", label="Kind (segment)")
+    segment_campaign = SegmentFilter("lead__campaign__name", label="Lead's campaign (segment)")
+    campaign_channel = SegmentFilter("lead__campaign__channel__name", label="Campaign's channel (segment)")
+    locals().update(contact_segment_filters("contact__", "contact_"))
+    first_per_contact = django_filters.BooleanFilter(method="filter_first_per_contact", label="One per contact")
+    drilldown_filters = (
+        "states",
+        "kinds",
+        "closed_from",
+        "closed_until",
+        "open_on",
+        "contact_customer_on",
+        "from_campaign",
+        "segment_channel",
+        "segment_owner",
+        "segment_pipeline",
+        "segment_kind",
+        "segment_campaign",
+        "campaign_channel",
+        "contact_channel",
+        "contact_region",
+        "contact_industry",
+        "contact_owner",
+        "first_per_contact",
+    )
 
     class Meta:
         model = Deal
@@ -91,8 +154,23 @@ class DealFilter(django_filters.FilterSet):
     def filter_close_month(self, queryset, name, value):
         return queryset.filter(expected_close_date__year=value.year, expected_close_date__month=value.month)
 
+    def filter_open_on(self, queryset, name, value):
+        moment = local_midnight(value)
+        return queryset.filter(Q(created_at__lt=moment) & (Q(closed_at__isnull=True) | Q(closed_at__gte=moment)))
 
-class OrderFilter(django_filters.FilterSet):
+    def filter_contact_customer_on(self, queryset, name, value):
+        moment = local_midnight(value)
+        return queryset.filter(
+            Q(contact__customer_since__lte=moment)
+            & (Q(contact__churned_at__isnull=True) | Q(contact__churned_at__gt=moment))
+        )
+
+    def filter_first_per_contact(self, queryset, name, value):
+        # Declared last: keeps the first deal (by close time) of each contact among those selected so far.
+        return first_per(queryset, "contact_id", "closed_at") if value else queryset
+
+
+class OrderFilter(DrillDownFiltersMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label="Search", widget=SEARCH_INPUT)
     contact = django_filters.NumberFilter(field_name="contact_id", widget=forms.HiddenInput)
     deal = django_filters.NumberFilter(field_name="deal_id", widget=forms.HiddenInput)
@@ -105,6 +183,22 @@ class OrderFilter(django_filters.FilterSet):
     amount_min = django_filters.NumberFilter(field_name="amount", lookup_expr="gte", label="Amount from")
     amount_max = django_filters.NumberFilter(field_name="amount", lookup_expr="lte", label="Amount up to")
     ordering = StableOrderingFilter(fields=(("ordered_at", "ordered"), ("amount", "amount")), label="Sort by")
+    # KPI drill-downs: the contact's segment, repeat buyers, one order per buyer.
+    locals().update(contact_segment_filters("contact__", "contact_"))
+    bought_before = django_filters.DateFilter(
+        method="filter_bought_before", label="Buyer also ordered before", widget=DATE_INPUT
+    )
+    first_per_contact = django_filters.BooleanFilter(
+        method="filter_first_per_contact", label="One per buyer (their first order here)"
+    )
+    drilldown_filters = (
+        "contact_channel",
+        "contact_region",
+        "contact_industry",
+        "contact_owner",
+        "bought_before",
+        "first_per_contact",
+    )
 
     class Meta:
         model = Order
@@ -114,8 +208,16 @@ class OrderFilter(django_filters.FilterSet):
     def filter_search(self, queryset, name, value):
         return _search(queryset, ("contact__first_name", "contact__last_name", "contact__email", "description"), value)
 
+    def filter_bought_before(self, queryset, name, value):
+        earlier = Order.objects.filter(contact_id=OuterRef("contact_id"), ordered_at__lt=local_midnight(value))
+        return queryset.filter(Exists(earlier))
 
-class SubscriptionFilter(django_filters.FilterSet):
+    def filter_first_per_contact(self, queryset, name, value):
+        # Declared last: keeps the first order of each buyer among those selected so far.
+        return first_per(queryset, "contact_id", "ordered_at") if value else queryset
+
+
+class SubscriptionFilter(DrillDownFiltersMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label="Search", widget=SEARCH_INPUT)
     outcome = django_filters.ChoiceFilter(choices=Subscription.Outcome.choices, empty_label="Any outcome")
     contact = django_filters.NumberFilter(field_name="contact_id", widget=forms.HiddenInput)
@@ -128,6 +230,10 @@ class SubscriptionFilter(django_filters.FilterSet):
     ordering = StableOrderingFilter(
         fields=(("ends_on", "ends"), ("starts_on", "starts"), ("amount", "amount")), label="Sort by"
     )
+    # KPI drill-downs.
+    outcomes = CharInFilter(field_name="outcome", label="Outcomes")
+    locals().update(contact_segment_filters("contact__", "contact_"))
+    drilldown_filters = ("outcomes", "contact_channel", "contact_region", "contact_industry", "contact_owner")
 
     class Meta:
         model = Subscription
@@ -149,7 +255,7 @@ class CampaignFilter(django_filters.FilterSet):
         fields = ["q", "channel"]
 
 
-class SpendFilter(django_filters.FilterSet):
+class SpendFilter(DrillDownFiltersMixin, django_filters.FilterSet):
     category = django_filters.ChoiceFilter(choices=Spend.Category.choices, empty_label="Any category")
     channel = django_filters.ModelChoiceFilter(queryset=Channel.objects.all(), empty_label="Any channel")
     campaign = django_filters.ModelChoiceFilter(queryset=Campaign.objects.all(), empty_label="Any campaign")
@@ -160,6 +266,14 @@ class SpendFilter(django_filters.FilterSet):
         field_name="spent_on", lookup_expr="lte", label="Spent until", widget=DATE_INPUT
     )
     ordering = StableOrderingFilter(fields=(("spent_on", "spent"), ("amount", "amount")), label="Sort by")
+    # KPI drill-downs.
+    has_campaign = django_filters.BooleanFilter(
+        field_name="campaign", lookup_expr="isnull", exclude=True, label="Names a campaign"
+    )
+    segment_channel = SegmentFilter("channel__name", label="Channel (segment)")
+    segment_campaign = SegmentFilter("campaign__name", label="Campaign (segment)")
+    campaign_channel = SegmentFilter("campaign__channel__name", label="Campaign's channel (segment)")
+    drilldown_filters = ("has_campaign", "segment_channel", "segment_campaign", "campaign_channel")
 
     class Meta:
         model = Spend

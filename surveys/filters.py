@@ -4,7 +4,13 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from contacts.filters import DATE_INPUT, StableOrderingFilter
+from contacts.filters import (
+    DATE_INPUT,
+    DrillDownFiltersMixin,
+    SegmentFilter,
+    StableOrderingFilter,
+    contact_segment_filters,
+)
 from contacts.models import Channel
 from crm_project.forms import StyledForm
 
@@ -40,7 +46,7 @@ class SurveyFilter(django_filters.FilterSet):
         return queryset.filter(is_active=value == "true")
 
 
-class ResponseFilter(django_filters.FilterSet):
+class ResponseFilter(DrillDownFiltersMixin, django_filters.FilterSet):
     """Answers by survey, score band, date and the contact's segment (channel, region, industry)."""
 
     q = django_filters.CharFilter(
@@ -78,6 +84,32 @@ class ResponseFilter(django_filters.FilterSet):
         fields=(("submitted_at", "submitted"), ("score", "score")),
         field_labels={"submitted_at": "Answered", "score": "Score"},
         label="Sort by",
+    )
+    # KPI drill-downs: a score range, when the invitation went out, the contact's or the ticket's segment.
+    score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte", label="Score from")
+    score_max = django_filters.NumberFilter(field_name="score", lookup_expr="lte", label="Score up to")
+    sent_after = django_filters.DateFilter(
+        field_name="invitation__sent_at", lookup_expr="date__gte", label="Sent from", widget=DATE_INPUT
+    )
+    sent_before = django_filters.DateFilter(
+        field_name="invitation__sent_at", lookup_expr="date__lte", label="Sent until", widget=DATE_INPUT
+    )
+    locals().update(contact_segment_filters("invitation__contact__", "contact_"))
+    ticket_channel = SegmentFilter("invitation__ticket__channel", label="Ticket channel (segment)")
+    ticket_assignee = SegmentFilter("invitation__ticket__assignee__username", label="Ticket assignee (segment)")
+    segment_survey = SegmentFilter("invitation__survey__name", label="Survey (segment)")
+    drilldown_filters = (
+        "score_min",
+        "score_max",
+        "sent_after",
+        "sent_before",
+        "contact_channel",
+        "contact_region",
+        "contact_industry",
+        "contact_owner",
+        "ticket_channel",
+        "ticket_assignee",
+        "segment_survey",
     )
 
     class Meta:

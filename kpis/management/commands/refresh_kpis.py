@@ -4,6 +4,7 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
+from kpis.cohorts import kpis_cohorts_refresh
 from kpis.definitions.base import registry
 from kpis.periods import GRANULARITIES
 from kpis.services import RefreshBusy, kpis_refresh, kpis_refresh_open
@@ -53,6 +54,9 @@ class Command(BaseCommand):
                 f"written with {summary.queries} queries in {summary.seconds:.1f} s."
             )
         )
+        if not kpis and "month" in (granularities or GRANULARITIES):
+            cells = kpis_cohorts_refresh()
+            self.stdout.write(f"Cohort retention: {cells} cells.")
 
     def _progress(self, step: str, done: int, total: int) -> None:
         filled = BAR_WIDTH * done // max(total, 1)

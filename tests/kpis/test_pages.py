@@ -1,0 +1,379 @@
+"""The KPI pages as a manager reads them: the overview's tiles, a detail page, its CSV, who may see them, how
+fresh the numbers are, and how few queries they take. Numbers come from snapshots written by refresh_kpis."""
+
+import csv
+import datetime
+import io
+import json
+import re
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from kpis.definitions.base import registry
+from kpis.models import KpiRefresh, KpiTarget
+from surveys.models import Response
+from tests.kpis.conftest import at, channel, make_customer, make_order, refresh_kpis
+from tests.surveys.factories import InvitationFactory, SurveyFactory
+
+pytestmark = pytest.mark.django_db
+
+APRIL = {"granularity": "month", "period": "chosen", "on": "2025-04-10"}
+
+
+def churn_history():
+    """April: S = 4 (Rita, Remy, Pia, Paul), L = 1 (Rita); by channel Referral S = 2, L = 1 and Paid ads S = 2,
+    L = 0. March: S = 1 (Pete), L = 1 (Pete)."""
+    referral, paid = channel("Referral"), channel("Paid ads")
+    make_customer(at(2025, 3, 3), at(2025, 4, 20), channel=referral, first_name="Rita")
+    make_customer(at(2025, 3, 4), channel=referral, first_name="Remy")
+    make_customer(at(2025, 3, 5), channel=paid, first_name="Pia")
+    make_customer(at(2025, 3, 6), channel=paid, first_name="Paul")
+    make_customer(at(2025, 2, 1), at(2025, 3, 20), channel=paid, first_name="Pete")
+
+
+def answers_in_april(kind: str, scores):
+    survey = SurveyFactory(kind=kind)
+    for score in scores:
+        invitation = InvitationFactory(survey=survey, sent_at=at(2025, 4, 1))
+        Response.objects.create(invitation=invitation, kind=kind, score=score, submitted_at=at(2025, 4, 2))
+
+
+@pytest.fixture
+def manager_client(client, manager_user):
+    client.force_login(manager_user)
+    return client
+
+
+def tile(html: str, key: str) -> str:
+    match = re.search(rf'<article class="card kpi-tile[^"]*" data-kpi="{key}".*?</article>', html, re.S)
+    assert match, f"no tile for {key}"
+    return match.group(0)
+
+
+def text(fragment: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment)).strip()
+
+
+# --- overview --------------------------------------------------------------------------------------------------
+
+
+def test_the_overview_has_a_tile_for_every_kpi_grouped_by_area(manager_client):
+    churn_history()
+    refresh_kpis()
+
+    response = manager_client.get("/kpis/", APRIL)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for kpi in registry().values():
+        assert f'data-kpi="{kpi.key}"' in html
+    assert [text(h) for h in re.findall(r'<h2 class="h5 mb-2"[^>]*>.*?</h2>', html)] == [
+        "Customers and revenue",
+        "Leads and deals",
+        "Support and satisfaction",
+    ]
+
+
+def test_a_tile_shows_the_value_its_change_in_words_and_a_sparkline(manager_client):
+    churn_history()
+    refresh_kpis()
+
+    html = manager_client.get("/kpis/", APRIL).content.decode()
+
+    churn = tile(html, "churn_rate")
+    # April: S = 4 (Rita, Remy, Pia, Paul), L = 1 (Rita): 25.00 %. March: S = 1 (Pete), L = 1: 100.00 %.
+    assert "25.00 %" in text(churn)
+    assert "kpi-change-good" in churn  # churn going down is good
+    assert "−75.00 pp better vs Mar 2025" in text(churn)
+    assert '<svg class="kpi-sparkline"' in churn
+    assert "12 periods, May 2024 to Apr 2025" in churn
+    active = tile(html, "active_customers")
+    assert "▼ −1 worse vs Mar 2025" in text(active)  # E: 4 at March's end, 3 at April's end
+
+
+def test_a_tile_of_a_kpi_with_no_good_direction_says_up_or_down(manager_client):
+    refresh_kpis()
+
+    html = manager_client.get("/kpis/", APRIL).content.decode()
+
+    assert "▶ ±0 no change vs Mar 2025" in text(tile(html, "new_tickets"))
+
+
+def test_the_segment_filter_applies_to_every_tile_and_says_which_kpis_lack_it(manager_client):
+    churn_history()
+    refresh_kpis()
+
+    html = manager_client.get("/kpis/", {**APRIL, "dimension": "channel", "segment": "Referral"}).content.decode()
+
+    assert "50.00 %" in text(tile(html, "churn_rate"))  # Referral: S = 2, L = 1
+    assert "Not available by channel" in text(tile(html, "crc"))
+    assert "Not available by channel" in text(tile(html, "pipeline_velocity"))
+    assert "Channel: Referral" in text(html)
+
+
+def test_nps_tile_shows_its_sample_size_and_flags_low_confidence(manager_client):
+    answers_in_april("nps", (10, 9, 3))
+    refresh_kpis()
+
+    nps = text(tile(manager_client.get("/kpis/", APRIL).content.decode(), "nps"))
+
+    assert "33.33" in nps  # (2 - 1) / 3
+    assert "n = 3" in nps
+    assert "low confidence" in nps
+
+
+def test_weeks_quarters_and_years_have_their_own_labels(manager_client):
+    refresh_kpis()
+
+    for granularity, label in [("week", "2025-W15"), ("quarter", "Q2 2025"), ("year", "2025")]:
+        html = manager_client.get("/kpis/", {**APRIL, "granularity": granularity}).content.decode()
+        assert f'KPIs <span class="text-body-secondary fs-5">{label}</span>' in html
+
+
+def test_the_picker_shows_what_the_page_shows(manager_client):
+    refresh_kpis()
+
+    html = manager_client.get("/kpis/").content.decode()
+
+    assert re.search(r'<option value="month" selected>', html)
+    assert re.search(r'<option value="this" selected>', html)
+
+
+def test_targets_show_on_and_off_target(manager_client):
+    churn_history()
+    refresh_kpis()
+    KpiTarget.objects.create(kpi="churn_rate", granularity="month", period_start=None, value=5)
+    KpiTarget.objects.create(
+        kpi="active_customers", granularity="month", period_start=datetime.date(2025, 4, 1), value=2
+    )
+
+    html = manager_client.get("/kpis/", APRIL).content.decode()
+
+    assert "off target Target 5.00 %" in text(tile(html, "churn_rate"))
+    assert "on target Target 2" in text(tile(html, "active_customers"))
+
+
+# --- freshness ---------------------------------------------------------------------------------------------------
+
+
+def test_before_any_refresh_the_page_says_the_kpis_are_not_computed(manager_client):
+    html = manager_client.get("/kpis/").content.decode()
+
+    assert "have not been computed yet" in html
+
+
+def test_a_failed_refresh_is_announced_with_the_time_of_the_last_good_one(manager_client):
+    good = timezone.now() - datetime.timedelta(hours=3)
+    KpiRefresh.objects.create(scope="all", status="succeeded", started_at=good, finished_at=good)
+    KpiRefresh.objects.create(scope="open", status="failed", error="OperationalError: boom")
+
+    html = manager_client.get("/kpis/").content.decode()
+
+    assert "The last refresh failed" in html
+    assert f'datetime="{timezone.localtime(good).isoformat()}"' in html
+
+
+def test_numbers_not_refreshed_lately_are_called_out_of_date(manager_client):
+    old = timezone.now() - datetime.timedelta(days=2)
+    KpiRefresh.objects.create(scope="all", status="succeeded", started_at=old, finished_at=old)
+
+    html = manager_client.get("/kpis/").content.decode()
+
+    assert "may be out of date" in html
+
+
+# --- detail ----------------------------------------------------------------------------------------------------
+
+
+def test_the_detail_page_shows_formula_table_chart_data_and_breakdown(manager_client):
+    churn_history()
+    refresh_kpis()
+
+    response = manager_client.get("/kpis/churn_rate/", {**APRIL, "breakdown": "channel"})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "L / S x 100" in html
+    assert "Lower is better." in html
+    chart = json.loads(
+        re.search(r'<script id="series-chart-data" type="application/json">(.*?)</script>', html, re.S)[1]
+    )
+    assert chart["labels"][-2:] == ["Mar 2025", "Apr 2025"]
+    assert chart["datasets"][0]["data"][-2:] == [100.0, 25.0]
+    assert chart["datasets"][0]["display"][-1] == "25.00 %"
+    assert "Customers lost (L): 1" in chart["datasets"][0]["extra"][-1]
+    rows = re.findall(r'<tr data-segment="([^"]+)">(.*?)</tr>', html, re.S)
+    assert [segment for segment, _ in rows] == ["Referral", "Paid ads"]  # worst first
+    referral = text(rows[0][1])
+    assert referral.startswith("Referral 50.00 % 1 2 2")
+
+
+def test_every_number_of_the_detail_tables_links_to_its_records(manager_client):
+    churn_history()
+    refresh_kpis()
+
+    html = manager_client.get("/kpis/churn_rate/", {**APRIL, "breakdown": "channel"}).content.decode()
+
+    referral = re.search(r'<tr data-segment="Referral">(.*?)</tr>', html, re.S)[1]
+    numerator = re.search(r'<a href="([^"]+)" data-part="numerator">1</a>', referral)[1].replace("&amp;", "&")
+    assert numerator.startswith("/contacts/?")
+    assert "segment_channel=Referral" in numerator
+    assert "churned_after=2025-04-01" in numerator
+
+
+def test_breakdown_sorts_by_the_chosen_column(manager_client):
+    churn_history()
+    refresh_kpis()
+
+    html = manager_client.get("/kpis/churn_rate/", {**APRIL, "breakdown": "channel", "sort": "segment"}).content
+    segments = re.findall(r'<tr data-segment="([^"]+)">', html.decode())
+
+    assert segments == ["Paid ads", "Referral"]
+    assert 'aria-sort="ascending"' in html.decode()
+
+
+def test_a_segment_a_kpi_lacks_shows_the_whole_business_and_says_so(manager_client):
+    refresh_kpis()
+
+    html = manager_client.get("/kpis/crc/", {**APRIL, "dimension": "channel", "segment": "Referral"}).content
+
+    assert "has no channel segments: the whole business is shown" in html.decode()
+
+
+def test_nps_detail_shows_the_distribution_and_margin_of_error(manager_client):
+    answers_in_april("nps", (10, 10, 8, 2))
+    refresh_kpis()
+
+    html = text(manager_client.get("/kpis/nps/", APRIL).content.decode())
+
+    assert "Answers by score, Apr 2025 (n = 4)" in html
+    assert "10 promoter 2 50.00 %" in html
+    assert "95 % margin of error ±" in html
+    assert "low confidence" in html
+
+
+def test_the_previous_year_is_a_second_line_where_there_is_one(manager_client):
+    customer = make_customer(at(2024, 1, 5))
+    make_order(customer, at(2024, 4, 5), "100.00")
+    make_order(customer, at(2025, 4, 5), "150.00")
+    refresh_kpis(since="2024-01-01")
+
+    html = manager_client.get("/kpis/revenue/", APRIL).content.decode()
+
+    chart = json.loads(
+        re.search(r'<script id="series-chart-data" type="application/json">(.*?)</script>', html, re.S)[1]
+    )
+    previous = next(dataset for dataset in chart["datasets"] if dataset["style"] == "previous")
+    assert previous["data"][-1] == 100.0
+    assert chart["datasets"][0]["data"][-1] == 150.0
+
+
+def test_pages_have_no_inline_script(manager_client):
+    churn_history()
+    refresh_kpis()
+
+    for url in ["/kpis/", "/kpis/churn_rate/", "/kpis/nps/", "/kpis/cohorts/"]:
+        html = manager_client.get(url, APRIL).content.decode()
+        for tag in re.findall(r"<script[^>]*>", html):
+            assert "src=" in tag or 'type="application/json"' in tag, (url, tag)
+        assert "style=" not in html.split("<main", 1)[1], url
+
+
+def test_the_detail_data_downloads_as_csv(manager_client):
+    churn_history()
+    refresh_kpis()
+
+    series = manager_client.get("/kpis/churn_rate/export.csv", APRIL)
+    breakdown = manager_client.get(
+        "/kpis/churn_rate/export.csv", {**APRIL, "table": "breakdown", "breakdown": "channel"}
+    )
+
+    assert series["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(series.content.decode())))
+    assert rows[0][:4] == ["period_start", "period_end", "churn_rate", "Customers lost (L)"]
+    assert rows[0][4:6] == ["Customers at the start (S)", "sample_size"]
+    assert rows[-1][:6] == ["2025-04-01", "2025-05-01", "25.00", "1.00", "4.00", "4"]
+    lines = list(csv.reader(io.StringIO(breakdown.content.decode())))
+    assert lines[1][:3] == ["Referral", "2025-04-01", "50.00"]
+
+
+def test_an_unknown_kpi_is_a_404(manager_client):
+    assert manager_client.get("/kpis/no_such_kpi/").status_code == 404
+
+
+# --- who may see them ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["sales", "support", None])
+@pytest.mark.parametrize(
+    "url", ["/kpis/", "/kpis/churn_rate/", "/kpis/churn_rate/export.csv", "/kpis/cohorts/", "/kpis/targets/"]
+)
+def test_staff_without_the_manager_role_are_refused(client, make_user, role, url):
+    client.force_login(make_user(role))
+
+    assert client.get(url).status_code == 403
+
+
+def test_admins_see_the_kpi_pages_and_the_navigation_link(client, admin_role_user):
+    client.force_login(admin_role_user)
+
+    html = client.get("/kpis/").content.decode()
+
+    assert '<a class="nav-link active" href="/kpis/">KPIs</a>' in html
+
+
+def test_the_navigation_has_no_kpi_link_for_sales(client, sales_user):
+    client.force_login(sales_user)
+
+    assert 'href="/kpis/"' not in client.get("/").content.decode()
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client):
+    response = client.get("/kpis/")
+
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+# --- speed -----------------------------------------------------------------------------------------------------
+
+OVERVIEW_QUERIES = 10  # session, user, permissions (2), groups of the menu, refresh runs, snapshots, targets ...
+DETAIL_QUERIES = 11
+
+
+def grow_business(start: int):
+    """More customers, channels and orders: more snapshots and segments, the same pages."""
+    for number in range(start, start + 6):
+        customer = make_customer(at(2025, 1 + number % 4, 2), channel=channel(f"Channel {number}"))
+        make_order(customer, at(2025, 4, 3), "90.00")
+
+
+@pytest.mark.parametrize(
+    ("url", "ceiling"),
+    [("/kpis/", OVERVIEW_QUERIES), ("/kpis/churn_rate/", DETAIL_QUERIES), ("/kpis/revenue/", DETAIL_QUERIES)],
+)
+def test_pages_take_a_few_queries_whatever_the_data(manager_client, django_assert_max_num_queries, url, ceiling):
+    counts = []
+    for start in (0, 10):
+        grow_business(start)
+        refresh_kpis()
+        cache.clear()
+        with django_assert_max_num_queries(ceiling), CaptureQueriesContext(connection) as captured:
+            assert manager_client.get(url, {**APRIL, "breakdown": "channel"}).status_code == 200
+        counts.append(len(captured))
+
+    assert counts[0] == counts[1]
+
+
+def test_a_warm_overview_reads_no_snapshot(manager_client):
+    churn_history()
+    refresh_kpis()
+    manager_client.get("/kpis/", APRIL)
+
+    with CaptureQueriesContext(connection) as captured:
+        manager_client.get("/kpis/", APRIL)
+
+    assert not [query for query in captured if "kpis_kpisnapshot" in query["sql"]]
