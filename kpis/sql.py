@@ -134,6 +134,12 @@ class Query:
             return f"CAST(CAST({column} AT TIME ZONE {_quote(self.time_zone)} AS date) AS text)"
         return f"django_datetime_cast_date({column}, {_quote(self.time_zone)}, {_quote(connection.timezone_name)})"
 
+    def days_later(self, local_day: str, days: int) -> str:
+        """A local date as `local_day` gives it, moved by a number of days (text 'YYYY-MM-DD' again)."""
+        if self.vendor == "postgresql":
+            return f"CAST(CAST({local_day} AS date) + {int(days)} AS text)"
+        return f"date({local_day}, '{int(days):+d} days')"
+
     def at_local_midnight(self, column: str) -> str:
         """True when a datetime column is exactly a local midnight (a period boundary)."""
         if self.vendor == "postgresql":

@@ -2,6 +2,7 @@
 
 import bisect
 import datetime
+import functools
 from collections import defaultdict
 
 from django.conf import settings
@@ -20,9 +21,11 @@ from kpis.definitions.base import (
     register,
     sum_value,
 )
+from kpis.periods import CLV_WINDOW, local_midnight
 from kpis.sql import NONE_LABEL, Query, contact_segments, deal_segments, keyed, label
 
 CUSTOMER_DIMENSIONS = ("channel", "region", "industry", "owner")
+ONE_DAY = datetime.timedelta(days=1)
 
 
 class CustomerCounts:
@@ -38,23 +41,26 @@ class CustomerCounts:
         by_segment: dict[str, list] = defaultdict(list)
         for day, segment, joined, joined_midnight, left, left_midnight in rows:
             by_segment[label(segment)].append(
-                (datetime.date.fromisoformat(str(day)[:10]), joined - left, joined_midnight - left_midnight)
+                (datetime.date.fromisoformat(str(day)[:10]), joined - left, joined_midnight - left_midnight, joined)
             )
         self._days: dict[str, list[datetime.date]] = {}
         self._before: dict[str, list[int]] = {}
+        self._joined_before: dict[str, list[int]] = {}
         self._midnight: dict[str, dict[datetime.date, int]] = {}
         for segment, entries in by_segment.items():
-            totals: dict[datetime.date, list[int]] = defaultdict(lambda: [0, 0])
-            for day, net, midnight in entries:
+            totals: dict[datetime.date, list[int]] = defaultdict(lambda: [0, 0, 0])
+            for day, net, midnight, joined in entries:
                 totals[day][0] += int(net)
                 totals[day][1] += int(midnight)
+                totals[day][2] += int(joined)
             days = sorted(totals)
-            running, before = 0, []
+            before, joined_before = [0], [0]
             for day in days:
-                before.append(running)
-                running += totals[day][0]
+                before.append(before[-1] + totals[day][0])
+                joined_before.append(joined_before[-1] + totals[day][2])
             self._days[segment] = days
-            self._before[segment] = before + [running]
+            self._before[segment] = before
+            self._joined_before[segment] = joined_before
             self._midnight[segment] = {day: totals[day][1] for day in days}
 
     @property
@@ -68,6 +74,14 @@ class CustomerCounts:
             return 0
         index = bisect.bisect_left(days, day)
         return self._before[segment][index] + self._midnight[segment].get(day, 0)
+
+    def joined(self, segment: str, first: datetime.date, end: datetime.date) -> int:
+        """Contacts of the segment whose customer_since falls on a local day of [first, end)."""
+        days = self._days.get(segment)
+        if not days:
+            return 0
+        joined_before = self._joined_before[segment]
+        return joined_before[bisect.bisect_left(days, end)] - joined_before[bisect.bisect_left(days, first)]
 
 
 def customer_counts(query: Query) -> CustomerCounts:
@@ -436,6 +450,136 @@ class CustomerRetentionCost(Kpi):
         return mean_value(c.get("spend", 0), c.get("start", 0) - c.get("lost", 0))
 
 
+@functools.cache
+def covered_until(day: datetime.date) -> datetime.date:
+    """The last window end D whose window [D - 12 months, D) still contains `day`.
+
+    Usually day + 12 months; a day later when relativedelta clamps D - 12 months (D = 29 February: the window
+    of 2028-02-29 starts on 2027-02-28, like that of 2028-02-28)."""
+    end = day + CLV_WINDOW
+    while end + ONE_DAY - CLV_WINDOW <= day:
+        end += ONE_DAY
+    return end
+
+
+class WindowOrders:
+    """Revenue, orders and buyers of any window of local days [first, end) from `since` on, per segment.
+
+    Revenue and orders are prefix sums over the orders grouped by local day. Buyers come from islands: a
+    contact's order days, merged while the next one falls within the windows the previous one counts in. A
+    contact buys in the window ending at D iff one of its islands has first day < D <= covered_until(last
+    day), so buyers(D) = islands starting before D - islands whose cover ended before D.
+    """
+
+    def __init__(self, since: datetime.date, day_rows, island_rows):
+        self.since = since
+        totals: dict[str, dict[datetime.date, list]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+        for day, segment, revenue, orders in day_rows:
+            entry = totals[label(segment)][_date(day)]
+            entry[0] += revenue
+            entry[1] += int(orders)
+        self._days: dict[str, list[datetime.date]] = {}
+        self._revenue: dict[str, list] = {}
+        self._orders: dict[str, list[int]] = {}
+        for segment, by_day in totals.items():
+            days = sorted(by_day)
+            revenue, orders = [0], [0]
+            for day in days:
+                revenue.append(revenue[-1] + by_day[day][0])
+                orders.append(orders[-1] + by_day[day][1])
+            self._days[segment], self._revenue[segment], self._orders[segment] = days, revenue, orders
+        # Rows are islands of days at most 365 days apart, by contact and first day: merge those that the
+        # exact 12 months still join (366 days across a 29 February, or a 28 February before one).
+        starts: dict[str, list[datetime.date]] = defaultdict(list)
+        ends: dict[str, list[datetime.date]] = defaultdict(list)
+        island = None  # [contact, segment, first day, last day]
+        for contact, segment, first, last in island_rows:
+            first, last = _date(first), _date(last)
+            if island and island[0] == contact and first <= covered_until(island[3]):
+                island[3] = last
+                continue
+            if island:
+                starts[island[1]].append(island[2])
+                ends[island[1]].append(covered_until(island[3]))
+            island = [contact, label(segment), first, last]
+        if island:
+            starts[island[1]].append(island[2])
+            ends[island[1]].append(covered_until(island[3]))
+        self._starts = {segment: sorted(days) for segment, days in starts.items()}
+        self._ends = {segment: sorted(days) for segment, days in ends.items()}
+
+    @property
+    def segments(self) -> list[str]:
+        return list(self._days)
+
+    def window(self, segment: str, first: datetime.date, end: datetime.date) -> tuple:
+        """(revenue, orders, buyers) of the local days [first, end); first must not be before `since`."""
+        days = self._days.get(segment)
+        if not days:
+            return 0, 0, 0
+        before_end, before_first = bisect.bisect_left(days, end), bisect.bisect_left(days, first)
+        revenue = self._revenue[segment][before_end] - self._revenue[segment][before_first]
+        orders = self._orders[segment][before_end] - self._orders[segment][before_first]
+        buyers = bisect.bisect_left(self._starts.get(segment, []), end) - bisect.bisect_left(
+            self._ends.get(segment, []), end
+        )
+        return revenue, orders, buyers
+
+
+def _date(value) -> datetime.date:
+    return datetime.date.fromisoformat(str(value)[:10])
+
+
+def window_orders(query: Query) -> WindowOrders:
+    """The orders of every CLV window of the query: two scans of orders from the first window's start."""
+
+    def compute(since: datetime.date) -> WindowOrders:
+        segment = query.segment(contact_segments("c"))
+        # Window bounds are local midnights: ordered_at >= midnight of a day <=> its local day >= that day.
+        after = f"o.ordered_at >= {query.instant(local_midnight(since))}"
+        day_rows = query.fetch(
+            f"""
+            SELECT {query.local_day("o.ordered_at")} AS d, {segment.expression} AS seg, SUM(o.amount), COUNT(*)
+            FROM sales_order o
+            JOIN contacts_contact c ON c.id = o.contact_id
+            {segment.joins}
+            WHERE {after}
+            GROUP BY 1, 2
+            """
+        )
+        island_rows = query.fetch(
+            f"""
+            WITH days AS (
+                SELECT o.contact_id, {query.local_day("o.ordered_at")} AS d FROM sales_order o
+                WHERE {after} GROUP BY 1, 2
+            ), marked AS (
+                SELECT contact_id, d, CASE WHEN LAG(d) OVER (PARTITION BY contact_id ORDER BY d)
+                    >= {query.days_later("d", -365)} THEN 0 ELSE 1 END AS opens
+                FROM days
+            ), numbered AS (
+                SELECT contact_id, d,
+                    SUM(opens) OVER (PARTITION BY contact_id ORDER BY d ROWS UNBOUNDED PRECEDING) AS island
+                FROM marked
+            ), islands AS (
+                SELECT contact_id, MIN(d) AS first_day, MAX(d) AS last_day FROM numbered GROUP BY contact_id, island
+            )
+            SELECT islands.contact_id, {segment.expression} AS seg, islands.first_day, islands.last_day
+            FROM islands
+            JOIN contacts_contact c ON c.id = islands.contact_id
+            {segment.joins}
+            ORDER BY islands.contact_id, islands.first_day
+            """
+        )
+        return WindowOrders(since, day_rows, island_rows)
+
+    # The same for every granularity whose windows start on or after `since`: memoised per dimension.
+    since = min(period.window_start for period in query.periods)
+    key = ("window_orders", query.dimension)
+    if key not in query.memo or query.memo[key].since > since:
+        query.memo[key] = compute(since)
+    return query.memo[key]
+
+
 def clv_windows(query: Query) -> dict[Key, Components]:
     """Per period P and segment, over W = the twelve months ending at P's end: revenue, orders,
     buyers, customers at W's start (S) and those of them who churned in W (L), and the new
@@ -443,57 +587,43 @@ def clv_windows(query: Query) -> dict[Key, Components]:
 
     def compute():
         segment = query.segment(contact_segments("c"))
-        orders = named(
-            keyed(
-                query.fetch(
-                    f"""
-                    WITH {query.periods_cte()}
-                    SELECT periods.p, {segment.expression} AS seg, SUM(o.amount), COUNT(*),
-                        COUNT(DISTINCT o.contact_id)
-                    FROM sales_order o
-                    JOIN periods ON o.ordered_at >= periods.w AND o.ordered_at < periods.e
-                    JOIN contacts_contact c ON c.id = o.contact_id
-                    {segment.joins}
-                    WHERE {query.window_range("o.ordered_at")}
-                    GROUP BY 1, 2
-                    """
-                )
-            ),
-            "revenue",
-            "orders",
-            "buyers",
-        )
-        churn_and_new = named(
-            keyed(
-                query.fetch(
-                    f"""
-                    WITH {query.periods_cte()}
-                    SELECT periods.p, {segment.expression} AS seg,
-                        SUM(CASE WHEN c.customer_since <= periods.w AND c.churned_at > periods.w
-                            AND c.churned_at < periods.e THEN 1 ELSE 0 END),
-                        SUM(CASE WHEN c.customer_since >= periods.w AND c.customer_since < periods.e
-                            THEN 1 ELSE 0 END)
-                    FROM contacts_contact c
-                    JOIN periods ON (c.churned_at > periods.w AND c.churned_at < periods.e)
-                        OR (c.customer_since >= periods.w AND c.customer_since < periods.e)
-                    {segment.joins}
-                    WHERE c.customer_since IS NOT NULL AND c.customer_since < {query.instant(query.range_end)}
-                        AND (c.churned_at IS NULL OR c.churned_at >= {query.instant(query.range_start)}
-                             OR c.customer_since >= {query.instant(query.range_start)})
-                    GROUP BY 1, 2
-                    """
-                )
-            ),
-            "lost",
-            "new",
-        )
-        counts = customer_counts(query)
-        start = {}
-        for segment_label in counts.segments:
+        first_window_start = min(period.window_start for period in query.periods)
+        windows = window_orders(query)
+        orders = {}
+        for segment_label in windows.segments:
             for period in query.periods:
+                revenue, count, buyers = windows.window(segment_label, period.window_start, period.end)
+                if count:
+                    orders[(period.start, segment_label)] = {"revenue": revenue, "orders": count, "buyers": buyers}
+        # L: customers at W's start who churned in W, a range join over the few contacts who churned.
+        lost = keyed(
+            query.fetch(
+                f"""
+                WITH {query.periods_cte()}
+                SELECT periods.p, {segment.expression} AS seg, COUNT(*)
+                FROM contacts_contact c
+                JOIN periods ON c.churned_at > periods.w AND c.churned_at < periods.e
+                    AND c.customer_since <= periods.w
+                {segment.joins}
+                WHERE c.churned_at > {query.instant(local_midnight(first_window_start))}
+                    AND c.churned_at < {query.instant(query.range_end)}
+                GROUP BY 1, 2
+                """
+            )
+        )
+        # N over W and S (customers at W's start) from the scan of contacts every granularity shares.
+        counts = customer_counts(query)
+        churn_and_new, start = {}, {}
+        for segment_label in set(counts.segments) | {key[1] for key in lost}:
+            for period in query.periods:
+                key = (period.start, segment_label)
+                new = counts.joined(segment_label, period.window_start, period.end)
+                churned = lost.get(key, (0,))[0]
+                if new or churned:
+                    churn_and_new[key] = {"lost": churned, "new": new}
                 customers = counts.at(segment_label, period.window_start)
                 if customers:
-                    start[(period.start, segment_label)] = {"start": customers}
+                    start[key] = {"start": customers}
         return merge(orders, churn_and_new, start)
 
     return query.shared("clv_windows", compute)

@@ -9,6 +9,9 @@ import datetime
 
 import pytest
 
+from kpis.definitions.base import registry
+from kpis.periods import periods_between
+from kpis.sql import ALL, Query
 from tests.contacts.factories import CompanyFactory
 from tests.kpis.conftest import (
     KOLKATA,
@@ -719,6 +722,18 @@ def test_clv_over_the_twelve_months_ending_at_the_period_end(kpi_api):
     assert round(july, 2) == 1500.00
 
 
+def test_clv_counts_the_churn_and_new_customers_of_a_window_starting_before_the_refreshed_periods(kpi_api):
+    lifetime_history()
+
+    refresh_kpis("clv_cac_ratio", "clv", since="2025-06-01")  # c1 churned in February, c5 joined in 2024
+    clv = kpi_api.by_period("clv", start="2025-06-01", end="2025-07-31")
+    ratio = kpi_api.by_period("clv_cac_ratio", start="2025-06-01", end="2025-06-30")
+
+    assert_kpi(clv["2025-06-01"], round(clv_by_hand(800, 4, 3, 4, 1), 2))
+    assert_kpi(clv["2025-07-01"], round(clv_by_hand(900, 4, 3, 5, 1), 2))
+    assert_kpi(ratio["2025-06-01"], round(clv_by_hand(800, 4, 3, 4, 1) / (1400 / 1), 2))
+
+
 def test_clv_by_channel(kpi_api):
     lifetime_history()
 
@@ -808,6 +823,48 @@ def test_clv_cac_ratio_counts_new_customers_of_the_local_window(kpi_api, setting
 
     assert_kpi(months["2025-06-01"], round(clv_by_hand(400, 2, 2, 2, 1) / (800 / 1), 2))  # 400 / 800
     assert_kpi(months["2025-07-01"], round(clv_by_hand(1400, 3, 2, 2, 1) / (800 / 2), 2))  # 1400 / 400
+
+
+def clv_window_orders(first: datetime.date, last: datetime.date, tz: str = "UTC") -> dict[datetime.date, tuple]:
+    """Per month from `first` to `last`, the (revenue, orders, buyers) of its window W, as clv computes them."""
+    months = periods_between("month", first, last)
+    components = registry()["clv"].components(Query("month", months, ALL, tz))
+    names = ("revenue", "orders", "buyers")
+    return {month.start: tuple(components.get((month.start, ALL), {}).get(n, 0) for n in names) for month in months}
+
+
+def test_clv_buyer_with_orders_more_than_twelve_months_apart_buys_in_the_windows_of_each():
+    c, d, e = (make_customer(at(2023, 1, 1)) for _ in range(3))
+    make_order(c, at(2024, 1, 10), "1.00")  # c: two orders 14 months apart
+    make_order(c, at(2025, 3, 10), "2.00")
+    make_order(d, at(2024, 6, 15), "4.00")
+    make_order(e, at(2024, 2, 10), "8.00")  # e: two orders less than 12 months apart
+    make_order(e, at(2025, 2, 1), "16.00")
+
+    windows = clv_window_orders(day(2024, 12, 1), day(2025, 7, 1))
+
+    assert windows[day(2024, 12, 1)] == (13, 3, 3)  # W = [2024-01-01, 2025-01-01): c, d, e
+    assert windows[day(2025, 1, 1)] == (12, 2, 2)  # [2024-02-01, 2025-02-01): d, e; c's first order left
+    assert windows[day(2025, 2, 1)] == (20, 2, 2)  # [2024-03-01, 2025-03-01): d, e (its second order)
+    assert windows[day(2025, 3, 1)] == (22, 3, 3)  # [2024-04-01, 2025-04-01): c is back with its second order
+    assert windows[day(2025, 6, 1)] == (18, 2, 2)  # [2024-07-01, 2025-07-01): c, e; d's order left
+
+
+@pytest.mark.parametrize("tz", ZONES)
+def test_clv_window_counts_an_order_at_its_local_start_and_not_one_at_its_local_end(settings, tz):
+    settings.TIME_ZONE = tz
+    x, y = make_customer(at(2023, 1, 1)), make_customer(at(2023, 1, 1))
+    window_start, window_end = at(2024, 7, 1, tz=tz), at(2025, 7, 1, tz=tz)  # W of June 2025
+    make_order(x, just_before(window_start), "2.00")
+    make_order(x, window_start, "1.00")
+    make_order(y, just_before(window_end), "8.00")
+    make_order(y, window_end, "4.00")
+
+    windows = clv_window_orders(day(2025, 5, 1), day(2025, 7, 1), tz)
+
+    assert windows[day(2025, 5, 1)] == (3, 2, 1)  # [2024-06-01, 2025-06-01): x's two orders
+    assert windows[day(2025, 6, 1)] == (9, 2, 2)  # [2024-07-01, 2025-07-01): x at its start, y before its end
+    assert windows[day(2025, 7, 1)] == (12, 2, 1)  # [2024-08-01, 2025-08-01): y's two orders
 
 
 # --- upsell_rate ------------------------------------------------------------------------------------------------
