@@ -39,6 +39,8 @@ def contact_column(*, required: bool = False) -> Column:
 
 def check_order(run, row, earlier: str, later: str, *, strictly: bool = False) -> None:
     """`later` cannot come before `earlier` (nor on it, `strictly`), when both are given and readable."""
+    if row[later] is None:  # mostly: the later time is often not given
+        return
     if row.given(earlier, later) and (row[later] <= row[earlier] if strictly else row[later] < row[earlier]):
         word = "on or before" if strictly else "before"
         run.error(row, later, f"{later} ({row[later]}) is {word} {earlier} ({row[earlier]})")
@@ -124,8 +126,11 @@ class ContactImporter(ImportSpec):
     )
 
     def check_row(self, row, run) -> None:
-        if all(row.absent(name) for name in ("first_name", "last_name", "email")):
+        named = row["first_name"] or row["last_name"] or row["email"]  # mostly, and then nothing else to see
+        if not named and all(row.absent(name) for name in ("first_name", "last_name", "email")):
             run.error(row, "first_name", "give the contact a first name, a last name or an e-mail")
+        if row["churned_at"] is None:
+            return
         if row.given("churned_at") and row.absent("customer_since"):
             run.error(row, "churned_at", "a contact can only churn after becoming a customer: customer_since is empty")
         check_order(run, row, "customer_since", "churned_at")

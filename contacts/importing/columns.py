@@ -193,6 +193,8 @@ class ExternalIdRef(Reference):
     earlier in the same file.
     """
 
+    CACHE_SIZE = 100_000  # records found and kept for the next batches, at most
+
     def __init__(self, model: type[Model], kind: str, *, fields: tuple[str, ...] = ()):
         self.model = model
         self.kind = kind
@@ -200,11 +202,24 @@ class ExternalIdRef(Reference):
         self.hint = f"external_id of `{kind}`"
 
     def resolve(self, keys: set[str], run) -> dict[str, tuple]:
+        if self.model is run.spec.model:  # records of the kind being imported change as it goes: no cache
+            return self._lookup(keys)
+        # Other kinds' records stay as they are during the import, and batches name the same ones again and
+        # again (contacts their companies): found ones are kept, up to a bound that keeps memory flat.
+        cache = run.cache.setdefault(f"external-ids:{self.model._meta.label}:{','.join(self.fields)}", {})
+        unknown = [key for key in keys if key not in cache]
+        if unknown:
+            if len(cache) + len(unknown) > self.CACHE_SIZE:
+                cache.clear()
+            cache.update(self._lookup(unknown))
+        return {key: cache[key] for key in keys if key in cache}
+
+    def _lookup(self, keys) -> dict[str, tuple]:
         if not keys:
             return {}
         # `external_id <> ''` spelled out lets PostgreSQL use the partial unique index for the IN list.
         rows = (
-            self.model._default_manager.filter(external_id__any_of=keys)
+            self.model._default_manager.filter(external_id__any_of=set(keys))
             .exclude(external_id="")
             .order_by()
             .values_list("external_id", "id", *self.fields)
@@ -231,7 +246,7 @@ class UserByEmail(Reference):
             rows = (
                 get_user_model()
                 ._default_manager.annotate(email_lower=Lower("email"))
-                .filter(email_lower__any_of=unknown)
+                .filter(email_lower__any_of=set(unknown))
                 .order_by()
                 .values_list("email_lower", "id")
             )
@@ -287,7 +302,7 @@ class ByName(Reference):
     def _lookup(self, lowered: list[str]) -> dict[str, tuple]:
         rows = (
             self.model._default_manager.annotate(name_lower=Lower("name"))
-            .filter(name_lower__any_of=lowered)
+            .filter(name_lower__any_of=set(lowered))
             .order_by()
             .values_list("name_lower", "id")
         )
