@@ -191,6 +191,12 @@ class Query:
             self.queries += 1
             return cursor.fetchall()
 
+    def aggregate(self, sql: str, *names: str) -> dict:
+        """Run `sql` (a SELECT of p, seg and one column per name, over the periods CTE) as
+        {(period start, segment): {name: value}}."""
+        rows = keyed(self.fetch(f"WITH {self.periods_cte()}\n{sql}"))
+        return {key: dict(zip(names, values, strict=True)) for key, values in rows.items()}
+
     def median(self, rows_sql: str) -> str:
         """Per (p, seg): median, mean and count of x, from a query giving columns p, seg, x."""
         if self.vendor == "postgresql":

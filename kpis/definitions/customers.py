@@ -15,7 +15,6 @@ from kpis.definitions.base import (
     count_value,
     mean_value,
     merge,
-    named,
     number,
     rate_value,
     register,
@@ -117,11 +116,8 @@ def customer_flows(query: Query) -> dict[Key, Components]:
 
     def compute():
         segment = query.segment(contact_segments("c"))
-        joined = named(
-            keyed(
-                query.fetch(
-                    f"""
-                    WITH {query.periods_cte()}
+        joined = query.aggregate(
+            f"""
                     SELECT periods.p, {segment.expression} AS seg, COUNT(*),
                         SUM(CASE WHEN c.churned_at IS NOT NULL AND c.churned_at <= periods.e THEN 1 ELSE 0 END),
                         SUM(CASE WHEN c.customer_since > periods.s
@@ -131,18 +127,13 @@ def customer_flows(query: Query) -> dict[Key, Components]:
                     {segment.joins}
                     WHERE {query.in_range("c.customer_since")}
                     GROUP BY 1, 2
-                    """
-                )
-            ),
+                    """,
             "new",
             "new_gone_by_end",
             "joined_after_start",
         )
-        lost = named(
-            keyed(
-                query.fetch(
-                    f"""
-                    WITH {query.periods_cte()}
+        lost = query.aggregate(
+            f"""
                     SELECT periods.p, {segment.expression} AS seg,
                         SUM(CASE WHEN c.customer_since <= periods.s AND c.churned_at > periods.s THEN 1 ELSE 0 END)
                     FROM contacts_contact c
@@ -150,9 +141,7 @@ def customer_flows(query: Query) -> dict[Key, Components]:
                     {segment.joins}
                     WHERE {query.in_range("c.churned_at")}
                     GROUP BY 1, 2
-                    """
-                )
-            ),
+                    """,
             "lost",
         )
         counts = customer_counts(query)
@@ -239,11 +228,8 @@ class RetentionRate(Kpi):
 def orders_by_period(query: Query) -> dict[Key, Components]:
     def compute():
         segment = query.segment(contact_segments("c"))
-        return named(
-            keyed(
-                query.fetch(
-                    f"""
-                    WITH {query.periods_cte()}
+        return query.aggregate(
+            f"""
                     SELECT periods.p, {segment.expression} AS seg, SUM(o.amount), COUNT(*)
                     FROM sales_order o
                     JOIN periods ON periods.p = {query.bucket("o.ordered_at")}
@@ -251,9 +237,7 @@ def orders_by_period(query: Query) -> dict[Key, Components]:
                     {segment.joins}
                     WHERE {query.in_range("o.ordered_at")}
                     GROUP BY 1, 2
-                    """
-                )
-            ),
+                    """,
             "revenue",
             "orders",
         )
@@ -298,11 +282,8 @@ def won_deals(query: Query) -> dict[Key, Components]:
 
     def compute():
         segment = query.segment(deal_segments("d"))
-        return named(
-            keyed(
-                query.fetch(
-                    f"""
-                    WITH {query.periods_cte()}
+        return query.aggregate(
+            f"""
                     SELECT periods.p, {segment.expression} AS seg,
                         SUM(CASE WHEN d.status = 'won' THEN 1 ELSE 0 END),
                         SUM(CASE WHEN d.status = 'lost' THEN 1 ELSE 0 END),
@@ -314,9 +295,7 @@ def won_deals(query: Query) -> dict[Key, Components]:
                     {segment.joins}
                     WHERE d.status IN ('won', 'lost') AND {query.in_range("d.closed_at")}
                     GROUP BY 1, 2
-                    """
-                )
-            ),
+                    """,
             "won",
             "lost",
             "won_amount",
@@ -357,11 +336,8 @@ class RepeatPurchaseRate(Kpi):
     def components(self, query):
         segment = query.segment(contact_segments("c"))
         bucket = query.bucket("o.ordered_at")
-        return named(
-            keyed(
-                query.fetch(
-                    f"""
-                    WITH {query.periods_cte()}
+        return query.aggregate(
+            f"""
                     SELECT periods.p, {segment.expression} AS seg, COUNT(*),
                         SUM(CASE WHEN firsts.first_at < periods.s THEN 1 ELSE 0 END)
                     FROM (
@@ -376,9 +352,7 @@ class RepeatPurchaseRate(Kpi):
                     JOIN contacts_contact c ON c.id = buyers.contact_id
                     {segment.joins}
                     GROUP BY 1, 2
-                    """
-                )
-            ),
+                    """,
             "buyers",
             "repeat_buyers",
         )
@@ -723,11 +697,8 @@ class UpsellRate(Kpi):
 
     def components(self, query):
         segment = query.segment(contact_segments("c"))
-        upsold = named(
-            keyed(
-                query.fetch(
-                    f"""
-                    WITH {query.periods_cte()}
+        upsold = query.aggregate(
+            f"""
                     SELECT periods.p, {segment.expression} AS seg, COUNT(DISTINCT d.contact_id)
                     FROM sales_deal d
                     JOIN periods ON periods.p = {query.bucket("d.closed_at")}
@@ -736,9 +707,7 @@ class UpsellRate(Kpi):
                     WHERE d.status = 'won' AND d.kind IN ('upsell', 'cross_sell') AND {query.in_range("d.closed_at")}
                         AND c.customer_since <= periods.s AND (c.churned_at IS NULL OR c.churned_at > periods.s)
                     GROUP BY 1, 2
-                    """
-                )
-            ),
+                    """,
             "upsold",
         )
         return merge(customer_flows(query), upsold)
@@ -761,11 +730,8 @@ class RenewalRate(Kpi):
 
     def components(self, query):
         segment = query.segment(contact_segments("c"))
-        return named(
-            keyed(
-                query.fetch(
-                    f"""
-                    WITH {query.periods_cte()}
+        return query.aggregate(
+            f"""
                     SELECT periods.p, {segment.expression} AS seg,
                         SUM(CASE WHEN s.outcome = 'renewed' THEN 1 ELSE 0 END), COUNT(*)
                     FROM sales_subscription s
@@ -774,9 +740,7 @@ class RenewalRate(Kpi):
                     {segment.joins}
                     WHERE s.outcome IN ('renewed', 'cancelled', 'expired') AND {query.in_date_range("s.ends_on")}
                     GROUP BY 1, 2
-                    """
-                )
-            ),
+                    """,
             "renewed",
             "ended",
         )
@@ -800,11 +764,8 @@ class Engagement(Kpi):
 
     def components(self, query):
         segment = query.segment(contact_segments("c"))
-        touched = named(
-            keyed(
-                query.fetch(
-                    f"""
-                    WITH {query.periods_cte()}
+        touched = query.aggregate(
+            f"""
                     SELECT periods.p, {segment.expression} AS seg, COUNT(*), COUNT(DISTINCT i.contact_id)
                     FROM contacts_interaction i
                     JOIN periods ON periods.p = {query.bucket("i.occurred_at")}
@@ -813,9 +774,7 @@ class Engagement(Kpi):
                     WHERE {query.in_range("i.occurred_at")} AND c.customer_since < periods.e
                         AND (c.churned_at IS NULL OR (c.churned_at > periods.s AND c.churned_at > c.customer_since))
                     GROUP BY 1, 2
-                    """
-                )
-            ),
+                    """,
             "interactions",
             "engaged",
         )

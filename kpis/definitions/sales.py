@@ -6,7 +6,6 @@ from kpis.definitions.base import (
     count_value,
     mean_value,
     merge,
-    named,
     number,
     rate_value,
     register,
@@ -20,11 +19,8 @@ LEAD_DIMENSIONS = ("channel", "campaign", "owner")
 def leads_created(query: Query):
     def compute():
         segment = query.segment(lead_segments("l"))
-        return named(
-            keyed(
-                query.fetch(
-                    f"""
-                    WITH {query.periods_cte()}
+        return query.aggregate(
+            f"""
                     SELECT periods.p, {segment.expression} AS seg, COUNT(*),
                         SUM(CASE WHEN l.converted_at IS NOT NULL THEN 1 ELSE 0 END)
                     FROM sales_lead l
@@ -32,9 +28,7 @@ def leads_created(query: Query):
                     {segment.joins}
                     WHERE {query.in_range("l.created_at")}
                     GROUP BY 1, 2
-                    """
-                )
-            ),
+                    """,
             "leads",
             "converted",
         )
@@ -159,11 +153,8 @@ class PipelineVelocity(Kpi):
 
     def components(self, query):
         segment = query.segment(deal_segments("d"))
-        open_at_end = named(
-            keyed(
-                query.fetch(
-                    f"""
-                    WITH {query.periods_cte()}
+        open_at_end = query.aggregate(
+            f"""
                     SELECT periods.p, {segment.expression} AS seg, COUNT(*)
                     FROM sales_deal d
                     JOIN periods ON d.created_at < periods.e AND (d.closed_at IS NULL OR d.closed_at >= periods.e)
@@ -171,9 +162,7 @@ class PipelineVelocity(Kpi):
                     WHERE d.created_at < {query.instant(query.range_end)}
                         AND (d.closed_at IS NULL OR d.closed_at >= {query.instant(query.range_start)})
                     GROUP BY 1, 2
-                    """
-                )
-            ),
+                    """,
             "open",
         )
         return merge(won_deals(query), open_at_end)
@@ -207,11 +196,8 @@ class CampaignRoi(Kpi):
 
     def components(self, query):
         segment = query.segment(campaign_segments("cp"))
-        won = named(
-            keyed(
-                query.fetch(
-                    f"""
-                    WITH {query.periods_cte()}
+        won = query.aggregate(
+            f"""
                     SELECT periods.p, {segment.expression} AS seg, SUM(d.amount), COUNT(*)
                     FROM sales_deal d
                     JOIN periods ON periods.p = {query.bucket("d.closed_at")}
@@ -220,17 +206,12 @@ class CampaignRoi(Kpi):
                     {segment.joins}
                     WHERE d.status = 'won' AND {query.in_range("d.closed_at")}
                     GROUP BY 1, 2
-                    """
-                )
-            ),
+                    """,
             "won_amount",
             "won",
         )
-        spend = named(
-            keyed(
-                query.fetch(
-                    f"""
-                    WITH {query.periods_cte()}
+        spend = query.aggregate(
+            f"""
                     SELECT periods.p, {segment.expression} AS seg, SUM(sp.amount)
                     FROM sales_spend sp
                     JOIN periods ON periods.p = {query.bucket_date("sp.spent_on")}
@@ -238,9 +219,7 @@ class CampaignRoi(Kpi):
                     {segment.joins}
                     WHERE {query.in_date_range("sp.spent_on")}
                     GROUP BY 1, 2
-                    """
-                )
-            ),
+                    """,
             "spend",
         )
         return merge(won, spend)

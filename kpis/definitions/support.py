@@ -23,11 +23,8 @@ LOW_CONFIDENCE_BELOW = 30
 def tickets_created(query: Query):
     def compute():
         segment = query.segment(ticket_segments("t"))
-        return named(
-            keyed(
-                query.fetch(
-                    f"""
-                    WITH {query.periods_cte()}
+        return query.aggregate(
+            f"""
                     SELECT periods.p, {segment.expression} AS seg, COUNT(*),
                         SUM(CASE WHEN t.first_response_at IS NULL THEN 1 ELSE 0 END),
                         SUM(CASE WHEN t.first_response_due_at IS NOT NULL
@@ -39,9 +36,7 @@ def tickets_created(query: Query):
                     {segment.joins}
                     WHERE {query.in_range("t.created_at")}
                     GROUP BY 1, 2
-                    """
-                )
-            ),
+                    """,
             "tickets",
             "waiting",
             "within_target",
@@ -144,11 +139,8 @@ class FirstContactResolution(Kpi):
 
     def components(self, query):
         segment = query.segment(ticket_segments("t"))
-        return named(
-            keyed(
-                query.fetch(
-                    f"""
-                    WITH {query.periods_cte()}
+        return query.aggregate(
+            f"""
                     SELECT periods.p, {segment.expression} AS seg,
                         SUM(CASE WHEN t.agent_replies <= 1 AND t.reopened_count = 0 THEN 1 ELSE 0 END), COUNT(*)
                     FROM support_ticket t
@@ -156,9 +148,7 @@ class FirstContactResolution(Kpi):
                     {segment.joins}
                     WHERE {query.in_range("t.resolved_at")}
                     GROUP BY 1, 2
-                    """
-                )
-            ),
+                    """,
             "first_contact",
             "resolved",
         )
@@ -297,11 +287,8 @@ class SurveyResponseRate(Kpi):
 
     def components(self, query):
         segment = query.segment(survey_segments("sv"))
-        return named(
-            keyed(
-                query.fetch(
-                    f"""
-                    WITH {query.periods_cte()}
+        return query.aggregate(
+            f"""
                     SELECT periods.p, {segment.expression} AS seg, COUNT(r.id), COUNT(*)
                     FROM surveys_invitation i
                     JOIN periods ON periods.p = {query.bucket("i.sent_at")}
@@ -310,9 +297,7 @@ class SurveyResponseRate(Kpi):
                     {segment.joins}
                     WHERE {query.in_range("i.sent_at")}
                     GROUP BY 1, 2
-                    """
-                )
-            ),
+                    """,
             "answered",
             "sent",
         )
