@@ -18,6 +18,8 @@ from kpis.periods import Period, local_midnight
 
 NONE_LABEL = "(none)"
 ALL = "all"
+# Between a dimension and a segment label in the one `seg` column of a query labelled along every dimension.
+SEPARATOR = "\x1f"
 
 
 def _quote(text: str) -> str:
@@ -30,6 +32,57 @@ class Segment:
 
     expression: str
     joins: str = ""
+
+
+@dataclass(frozen=True)
+class Labels:
+    """How the rows of one scan are labelled along several dimensions at once (`all` included).
+
+    `select` is one column, `dimension SEPARATOR label`, and `group_by(keys)` groups by the keys and each
+    dimension: on PostgreSQL one scan answers every dimension through GROUPING SETS; elsewhere a Labels
+    holds one dimension. `columns` and `outer` label inner rows and group them in an outer query."""
+
+    expressions: dict[str, str]
+    joins: str = ""
+
+    def _label(self, dimension: str, expression: str) -> str:
+        if dimension == ALL:
+            return _quote(ALL + SEPARATOR + ALL)
+        return f"{_quote(dimension + SEPARATOR)} || COALESCE(CAST({expression} AS TEXT), '')"
+
+    def _grouped(self) -> dict[str, str]:
+        return {dimension: expression for dimension, expression in self.expressions.items() if dimension != ALL}
+
+    def select(self) -> str:
+        if len(self.expressions) == 1:
+            return self._label(*next(iter(self.expressions.items())))
+        grouped = self._grouped()
+        everything = (1 << len(grouped)) - 1
+        # GROUPING(...) has a bit set, first argument highest, for each expression its grouping set leaves out.
+        masks = {dimension: everything ^ (1 << (len(grouped) - 1 - index)) for index, dimension in enumerate(grouped)}
+        masks[ALL] = everything
+        cases = " ".join(
+            f"WHEN {masks[dimension]} THEN {self._label(dimension, expression)}"
+            for dimension, expression in self.expressions.items()
+        )
+        return f"CASE GROUPING({', '.join(grouped.values())}) {cases} END"
+
+    def group_by(self, *keys: str) -> str:
+        grouped = self._grouped()
+        if len(self.expressions) == 1:
+            return ", ".join([*keys, *grouped.values()])
+        sets = [f"({', '.join([*keys, expression])})" for expression in grouped.values()]
+        if ALL in self.expressions:
+            sets.insert(0, f"({', '.join(keys)})")
+        return f"GROUPING SETS ({', '.join(sets)})"
+
+    def columns(self) -> str:
+        """The label of each dimension as its own column of inner rows (`sg_0`, `sg_1` ...)."""
+        return ", ".join(f"{expression} AS sg_{index}" for index, expression in enumerate(self.expressions.values()))
+
+    def outer(self) -> "Labels":
+        """The same dimensions over the columns `columns` gave the inner rows."""
+        return Labels({dimension: f"sg_{index}" for index, dimension in enumerate(self.expressions)})
 
 
 # Subjects: the alias of the table a KPI counts, and how each dimension labels it.
@@ -184,6 +237,15 @@ class Query:
             return Segment(_quote(ALL))
         return segments[self.dimension]
 
+    def labels(self, segments: dict[str, Segment]) -> Labels:
+        """Every dimension of `segments` and `all` at once on PostgreSQL (read back with `split`); this
+        query's dimension only elsewhere."""
+        chosen = {ALL: Segment(_quote(ALL)), **segments}
+        if self.vendor != "postgresql":
+            chosen = {self.dimension: chosen[self.dimension]}
+        joins = "\n".join(dict.fromkeys(segment.joins for segment in chosen.values() if segment.joins))
+        return Labels({dimension: segment.expression for dimension, segment in chosen.items()}, joins)
+
     # --- running ------------------------------------------------------------------------
     def fetch(self, sql: str) -> list[tuple]:
         with connection.cursor() as cursor:
@@ -191,24 +253,51 @@ class Query:
             self.queries += 1
             return cursor.fetchall()
 
+    def split(self, sql: str, *, once: bool = False) -> list[tuple]:
+        """This query's dimension of the rows of `sql`, whose second column is a `Labels.select`, with that
+        column turned into the segment label. The query runs once for every dimension (and granularity, when
+        its text is the same): later calls read the memo; `once` drops a dimension's rows once read."""
+        key = ("split", sql)
+        if key not in self.memo:
+            by_dimension: dict[str, list[tuple]] = {}
+            for row in self.fetch(sql):
+                dimension, segment = row[1].split(SEPARATOR, 1)
+                by_dimension.setdefault(dimension, []).append((row[0], segment, *row[2:]))
+            self.memo[key] = by_dimension
+        if once:
+            return self.memo[key].pop(self.dimension, [])
+        return self.memo[key].get(self.dimension, [])
+
+    def split_columns(self, sql: str, labels: Labels) -> list[tuple]:
+        """This query's dimension of the rows of `sql`, whose last columns are `labels.columns()`: each row
+        with those columns replaced by this dimension's label. Runs once for every dimension."""
+        key = ("split_columns", sql)
+        if key not in self.memo:
+            self.memo[key] = self.fetch(sql)
+        index = list(labels.expressions).index(self.dimension) - len(labels.expressions)
+        return [(*row[: -len(labels.expressions)], row[index]) for row in self.memo[key]]
+
     def aggregate(self, sql: str, *names: str) -> dict:
-        """Run `sql` (a SELECT of p, seg and one column per name, over the periods CTE) as
-        {(period start, segment): {name: value}}."""
-        rows = keyed(self.fetch(f"WITH {self.periods_cte()}\n{sql}"))
+        """Run `sql` (a SELECT of p, a `Labels.select` and one column per name, over the periods CTE) as
+        {(period start, segment): {name: value}} for this query's dimension."""
+        rows = keyed(self.split(f"WITH {self.periods_cte()}\n{sql}"))
         return {key: dict(zip(names, values, strict=True)) for key, values in rows.items()}
 
-    def median(self, rows_sql: str) -> str:
-        """Per (p, seg): median, mean and count of x, from a query giving columns p, seg, x."""
+    def median(self, rows_sql: str, labels: Labels) -> str:
+        """Per p and label: median, mean and count of x, from rows giving p, `labels.columns()` and x."""
+        outer = labels.outer()
         if self.vendor == "postgresql":
             return (
-                "SELECT p, seg, percentile_cont(0.5) WITHIN GROUP (ORDER BY x), AVG(x), COUNT(*) "
-                f"FROM ({rows_sql}) rows_ GROUP BY p, seg"
+                f"SELECT p, {outer.select()}, percentile_cont(0.5) WITHIN GROUP (ORDER BY x), AVG(x), COUNT(*) "
+                f"FROM ({rows_sql}) rows_ GROUP BY {outer.group_by('p')}"
             )
         # SQLite has no percentile function: the mean of the one or two middle values.
+        (column,) = outer.expressions.values()
         return (
-            "SELECT p, seg, AVG(CASE WHEN rn IN ((n + 1) / 2, (n + 2) / 2) THEN x END), AVG(x), COUNT(*) "
-            "FROM (SELECT p, seg, x, ROW_NUMBER() OVER (PARTITION BY p, seg ORDER BY x) AS rn, "
-            f"COUNT(*) OVER (PARTITION BY p, seg) AS n FROM ({rows_sql}) rows_) ranked_ GROUP BY p, seg"
+            f"SELECT p, {outer.select()}, AVG(CASE WHEN rn IN ((n + 1) / 2, (n + 2) / 2) THEN x END), AVG(x), "
+            f"COUNT(*) FROM (SELECT p, {column}, x, ROW_NUMBER() OVER (PARTITION BY p, {column} ORDER BY x) AS rn, "
+            f"COUNT(*) OVER (PARTITION BY p, {column}) AS n FROM ({rows_sql}) rows_) ranked_ "
+            f"GROUP BY {outer.group_by('p')}"
         )
 
     def shared(self, name: str, compute):

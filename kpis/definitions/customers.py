@@ -85,22 +85,25 @@ class CustomerCounts:
 
 def customer_counts(query: Query) -> CustomerCounts:
     def compute():
-        segment = query.segment(contact_segments("c"))
-        rows = query.fetch(
+        segment = query.labels(contact_segments("c"))
+        outer = segment.outer()
+        rows = query.split(
             f"""
-            SELECT d, seg, SUM(joined), SUM(joined_midnight), SUM(left_), SUM(left_midnight) FROM (
-                SELECT {query.local_day("c.customer_since")} AS d, {segment.expression} AS seg, 1 AS joined,
+            SELECT d, {outer.select()} AS seg, SUM(joined), SUM(joined_midnight), SUM(left_), SUM(left_midnight)
+            FROM (
+                SELECT {query.local_day("c.customer_since")} AS d, {segment.columns()}, 1 AS joined,
                     CASE WHEN {query.at_local_midnight("c.customer_since")} THEN 1 ELSE 0 END AS joined_midnight,
                     0 AS left_, 0 AS left_midnight
                 FROM contacts_contact c {segment.joins}
                 WHERE c.customer_since IS NOT NULL
                 UNION ALL
-                SELECT {query.local_day("c.churned_at")}, {segment.expression}, 0, 0, 1,
+                SELECT {query.local_day("c.churned_at")}, {segment.columns()}, 0, 0, 1,
                     CASE WHEN {query.at_local_midnight("c.churned_at")} THEN 1 ELSE 0 END
                 FROM contacts_contact c {segment.joins}
                 WHERE c.churned_at IS NOT NULL
-            ) events GROUP BY d, seg
-            """
+            ) events GROUP BY {outer.group_by("d")}
+            """,
+            once=True,
         )
         return CustomerCounts(rows)
 
@@ -115,10 +118,10 @@ def customer_flows(query: Query) -> dict[Key, Components]:
     """Per period and segment: S, E, N, N', L and the customers of some instant of P."""
 
     def compute():
-        segment = query.segment(contact_segments("c"))
+        segment = query.labels(contact_segments("c"))
         joined = query.aggregate(
             f"""
-                    SELECT periods.p, {segment.expression} AS seg, COUNT(*),
+                    SELECT periods.p, {segment.select()} AS seg, COUNT(*),
                         SUM(CASE WHEN c.churned_at IS NOT NULL AND c.churned_at <= periods.e THEN 1 ELSE 0 END),
                         SUM(CASE WHEN c.customer_since > periods.s
                             AND (c.churned_at IS NULL OR c.churned_at > c.customer_since) THEN 1 ELSE 0 END)
@@ -126,7 +129,7 @@ def customer_flows(query: Query) -> dict[Key, Components]:
                     JOIN periods ON periods.p = {query.bucket("c.customer_since")}
                     {segment.joins}
                     WHERE {query.in_range("c.customer_since")}
-                    GROUP BY 1, 2
+                    GROUP BY {segment.group_by("periods.p")}
                     """,
             "new",
             "new_gone_by_end",
@@ -134,13 +137,13 @@ def customer_flows(query: Query) -> dict[Key, Components]:
         )
         lost = query.aggregate(
             f"""
-                    SELECT periods.p, {segment.expression} AS seg,
+                    SELECT periods.p, {segment.select()} AS seg,
                         SUM(CASE WHEN c.customer_since <= periods.s AND c.churned_at > periods.s THEN 1 ELSE 0 END)
                     FROM contacts_contact c
                     JOIN periods ON periods.p = {query.bucket("c.churned_at")}
                     {segment.joins}
                     WHERE {query.in_range("c.churned_at")}
-                    GROUP BY 1, 2
+                    GROUP BY {segment.group_by("periods.p")}
                     """,
             "lost",
         )
@@ -227,16 +230,16 @@ class RetentionRate(Kpi):
 
 def orders_by_period(query: Query) -> dict[Key, Components]:
     def compute():
-        segment = query.segment(contact_segments("c"))
+        segment = query.labels(contact_segments("c"))
         return query.aggregate(
             f"""
-                    SELECT periods.p, {segment.expression} AS seg, SUM(o.amount), COUNT(*)
+                    SELECT periods.p, {segment.select()} AS seg, SUM(o.amount), COUNT(*)
                     FROM sales_order o
                     JOIN periods ON periods.p = {query.bucket("o.ordered_at")}
                     JOIN contacts_contact c ON c.id = o.contact_id
                     {segment.joins}
                     WHERE {query.in_range("o.ordered_at")}
-                    GROUP BY 1, 2
+                    GROUP BY {segment.group_by("periods.p")}
                     """,
             "revenue",
             "orders",
@@ -281,10 +284,10 @@ def won_deals(query: Query) -> dict[Key, Components]:
     """Per period of closed_at and segment: won and lost deals, won amount and won days of cycle."""
 
     def compute():
-        segment = query.segment(deal_segments("d"))
+        segment = query.labels(deal_segments("d"))
         return query.aggregate(
             f"""
-                    SELECT periods.p, {segment.expression} AS seg,
+                    SELECT periods.p, {segment.select()} AS seg,
                         SUM(CASE WHEN d.status = 'won' THEN 1 ELSE 0 END),
                         SUM(CASE WHEN d.status = 'lost' THEN 1 ELSE 0 END),
                         SUM(CASE WHEN d.status = 'won' THEN d.amount ELSE 0 END),
@@ -294,7 +297,7 @@ def won_deals(query: Query) -> dict[Key, Components]:
                     JOIN periods ON periods.p = {query.bucket("d.closed_at")}
                     {segment.joins}
                     WHERE d.status IN ('won', 'lost') AND {query.in_range("d.closed_at")}
-                    GROUP BY 1, 2
+                    GROUP BY {segment.group_by("periods.p")}
                     """,
             "won",
             "lost",
@@ -334,11 +337,11 @@ class RepeatPurchaseRate(Kpi):
     dimensions = ("channel", "region", "industry")
 
     def components(self, query):
-        segment = query.segment(contact_segments("c"))
+        segment = query.labels(contact_segments("c"))
         bucket = query.bucket("o.ordered_at")
         return query.aggregate(
             f"""
-                    SELECT periods.p, {segment.expression} AS seg, COUNT(*),
+                    SELECT periods.p, {segment.select()} AS seg, COUNT(*),
                         SUM(CASE WHEN firsts.first_at < periods.s THEN 1 ELSE 0 END)
                     FROM (
                         SELECT o.contact_id, {bucket} AS b FROM sales_order o
@@ -351,7 +354,7 @@ class RepeatPurchaseRate(Kpi):
                     ) firsts ON firsts.contact_id = buyers.contact_id
                     JOIN contacts_contact c ON c.id = buyers.contact_id
                     {segment.joins}
-                    GROUP BY 1, 2
+                    GROUP BY {segment.group_by("periods.p")}
                     """,
             "buyers",
             "repeat_buyers",
@@ -467,7 +470,7 @@ class WindowOrders:
         starts: dict[str, list[datetime.date]] = defaultdict(list)
         ends: dict[str, list[datetime.date]] = defaultdict(list)
         island = None  # [contact, segment, first day, last day]
-        for contact, segment, first, last in island_rows:
+        for contact, first, last, segment in island_rows:
             first, last = _date(first), _date(last)
             if island and island[0] == contact and first <= covered_until(island[3]):
                 island[3] = last
@@ -508,20 +511,23 @@ def window_orders(query: Query) -> WindowOrders:
     """The orders of every CLV window of the query: two scans of orders from the first window's start."""
 
     def compute(since: datetime.date) -> WindowOrders:
-        segment = query.segment(contact_segments("c"))
+        segment = query.labels(contact_segments("c"))
         # Window bounds are local midnights: ordered_at >= midnight of a day <=> its local day >= that day.
         after = f"o.ordered_at >= {query.instant(local_midnight(since))}"
-        day_rows = query.fetch(
+        day = query.local_day("o.ordered_at")
+        day_rows = query.split(
             f"""
-            SELECT {query.local_day("o.ordered_at")} AS d, {segment.expression} AS seg, SUM(o.amount), COUNT(*)
+            SELECT {day} AS d, {segment.select()} AS seg, SUM(o.amount), COUNT(*)
             FROM sales_order o
             JOIN contacts_contact c ON c.id = o.contact_id
             {segment.joins}
             WHERE {after}
-            GROUP BY 1, 2
-            """
+            GROUP BY {segment.group_by(day)}
+            """,
+            once=True,
         )
-        island_rows = query.fetch(
+        # Row order matters to WindowOrders: by contact, then first day.
+        island_rows = query.split_columns(
             f"""
             WITH days AS (
                 SELECT o.contact_id, {query.local_day("o.ordered_at")} AS d FROM sales_order o
@@ -537,12 +543,13 @@ def window_orders(query: Query) -> WindowOrders:
             ), islands AS (
                 SELECT contact_id, MIN(d) AS first_day, MAX(d) AS last_day FROM numbered GROUP BY contact_id, island
             )
-            SELECT islands.contact_id, {segment.expression} AS seg, islands.first_day, islands.last_day
+            SELECT islands.contact_id, islands.first_day, islands.last_day, {segment.columns()}
             FROM islands
             JOIN contacts_contact c ON c.id = islands.contact_id
             {segment.joins}
             ORDER BY islands.contact_id, islands.first_day
-            """
+            """,
+            segment,
         )
         return WindowOrders(since, day_rows, island_rows)
 
@@ -560,7 +567,7 @@ def clv_windows(query: Query) -> dict[Key, Components]:
     customers and acquisition spend of W (for the CLV to CAC ratio)."""
 
     def compute():
-        segment = query.segment(contact_segments("c"))
+        segment = query.labels(contact_segments("c"))
         first_window_start = min(period.window_start for period in query.periods)
         windows = window_orders(query)
         orders = {}
@@ -571,17 +578,17 @@ def clv_windows(query: Query) -> dict[Key, Components]:
                     orders[(period.start, segment_label)] = {"revenue": revenue, "orders": count, "buyers": buyers}
         # L: customers at W's start who churned in W, a range join over the few contacts who churned.
         lost = keyed(
-            query.fetch(
+            query.split(
                 f"""
                 WITH {query.periods_cte()}
-                SELECT periods.p, {segment.expression} AS seg, COUNT(*)
+                SELECT periods.p, {segment.select()} AS seg, COUNT(*)
                 FROM contacts_contact c
                 JOIN periods ON c.churned_at > periods.w AND c.churned_at < periods.e
                     AND c.customer_since <= periods.w
                 {segment.joins}
                 WHERE c.churned_at > {query.instant(local_midnight(first_window_start))}
                     AND c.churned_at < {query.instant(query.range_end)}
-                GROUP BY 1, 2
+                GROUP BY {segment.group_by("periods.p")}
                 """
             )
         )
@@ -696,17 +703,17 @@ class UpsellRate(Kpi):
     dimensions = CUSTOMER_DIMENSIONS
 
     def components(self, query):
-        segment = query.segment(contact_segments("c"))
+        segment = query.labels(contact_segments("c"))
         upsold = query.aggregate(
             f"""
-                    SELECT periods.p, {segment.expression} AS seg, COUNT(DISTINCT d.contact_id)
+                    SELECT periods.p, {segment.select()} AS seg, COUNT(DISTINCT d.contact_id)
                     FROM sales_deal d
                     JOIN periods ON periods.p = {query.bucket("d.closed_at")}
                     JOIN contacts_contact c ON c.id = d.contact_id
                     {segment.joins}
                     WHERE d.status = 'won' AND d.kind IN ('upsell', 'cross_sell') AND {query.in_range("d.closed_at")}
                         AND c.customer_since <= periods.s AND (c.churned_at IS NULL OR c.churned_at > periods.s)
-                    GROUP BY 1, 2
+                    GROUP BY {segment.group_by("periods.p")}
                     """,
             "upsold",
         )
@@ -729,17 +736,17 @@ class RenewalRate(Kpi):
     dimensions = ("channel", "region", "industry")
 
     def components(self, query):
-        segment = query.segment(contact_segments("c"))
+        segment = query.labels(contact_segments("c"))
         return query.aggregate(
             f"""
-                    SELECT periods.p, {segment.expression} AS seg,
+                    SELECT periods.p, {segment.select()} AS seg,
                         SUM(CASE WHEN s.outcome = 'renewed' THEN 1 ELSE 0 END), COUNT(*)
                     FROM sales_subscription s
                     JOIN periods ON periods.p = {query.bucket_date("s.ends_on")}
                     JOIN contacts_contact c ON c.id = s.contact_id
                     {segment.joins}
                     WHERE s.outcome IN ('renewed', 'cancelled', 'expired') AND {query.in_date_range("s.ends_on")}
-                    GROUP BY 1, 2
+                    GROUP BY {segment.group_by("periods.p")}
                     """,
             "renewed",
             "ended",
@@ -763,17 +770,17 @@ class Engagement(Kpi):
     dimensions = CUSTOMER_DIMENSIONS
 
     def components(self, query):
-        segment = query.segment(contact_segments("c"))
+        segment = query.labels(contact_segments("c"))
         touched = query.aggregate(
             f"""
-                    SELECT periods.p, {segment.expression} AS seg, COUNT(*), COUNT(DISTINCT i.contact_id)
+                    SELECT periods.p, {segment.select()} AS seg, COUNT(*), COUNT(DISTINCT i.contact_id)
                     FROM contacts_interaction i
                     JOIN periods ON periods.p = {query.bucket("i.occurred_at")}
                     JOIN contacts_contact c ON c.id = i.contact_id
                     {segment.joins}
                     WHERE {query.in_range("i.occurred_at")} AND c.customer_since < periods.e
                         AND (c.churned_at IS NULL OR (c.churned_at > periods.s AND c.churned_at > c.customer_since))
-                    GROUP BY 1, 2
+                    GROUP BY {segment.group_by("periods.p")}
                     """,
             "interactions",
             "engaged",

@@ -10,7 +10,7 @@ from kpis.definitions.base import (
     rate_value,
     register,
 )
-from kpis.definitions.customers import won_deals
+from kpis.definitions.customers import CustomerCounts, won_deals
 from kpis.sql import Query, campaign_segments, deal_segments, keyed, lead_segments
 
 LEAD_DIMENSIONS = ("channel", "campaign", "owner")
@@ -18,16 +18,16 @@ LEAD_DIMENSIONS = ("channel", "campaign", "owner")
 
 def leads_created(query: Query):
     def compute():
-        segment = query.segment(lead_segments("l"))
+        segment = query.labels(lead_segments("l"))
         return query.aggregate(
             f"""
-                    SELECT periods.p, {segment.expression} AS seg, COUNT(*),
+                    SELECT periods.p, {segment.select()} AS seg, COUNT(*),
                         SUM(CASE WHEN l.converted_at IS NOT NULL THEN 1 ELSE 0 END)
                     FROM sales_lead l
                     JOIN periods ON periods.p = {query.bucket("l.created_at")}
                     {segment.joins}
                     WHERE {query.in_range("l.created_at")}
-                    GROUP BY 1, 2
+                    GROUP BY {segment.group_by("periods.p")}
                     """,
             "leads",
             "converted",
@@ -104,15 +104,15 @@ class AverageDealSize(Kpi):
 
 def cycle_medians(query: Query):
     def compute():
-        segment = query.segment(deal_segments("d"))
+        segment = query.labels(deal_segments("d"))
         rows = f"""
-            SELECT periods.p AS p, {segment.expression} AS seg, {query.days_between("d.created_at", "d.closed_at")} AS x
+            SELECT periods.p AS p, {segment.columns()}, {query.days_between("d.created_at", "d.closed_at")} AS x
             FROM sales_deal d
             JOIN periods ON periods.p = {query.bucket("d.closed_at")}
             {segment.joins}
             WHERE d.status = 'won' AND {query.in_range("d.closed_at")}
         """
-        medians = keyed(query.fetch(f"WITH {query.periods_cte()} {query.median(rows)}"))
+        medians = keyed(query.split(f"WITH {query.periods_cte()} {query.median(rows, segment)}"))
         return {key: {"median_days": values[0]} for key, values in medians.items()}
 
     return query.shared("cycle_medians", compute)
@@ -139,6 +139,37 @@ class SalesCycleLength(Kpi):
         return result
 
 
+def open_deal_counts(query: Query) -> CustomerCounts:
+    """Open deals at any local midnight, per segment, from one scan of deals for every granularity.
+
+    A deal is open at t when created_at < t and closed_at is empty or >= t: per local day, +1 on the day
+    it was created and -1 on the day it closed (its creation day if it closed earlier: never open)."""
+
+    def compute():
+        segment = query.labels(deal_segments("d"))
+        outer = segment.outer()
+        created, closed = query.local_day("d.created_at"), query.local_day("d.closed_at")
+        rows = query.split(
+            f"""
+            SELECT d_, {outer.select()} AS seg, SUM(opened), 0, SUM(closed_), 0 FROM (
+                SELECT {created} AS d_, {segment.columns()}, 1 AS opened, 0 AS closed_
+                FROM sales_deal d {segment.joins}
+                UNION ALL
+                SELECT CASE WHEN {closed} > {created} THEN {closed} ELSE {created} END, {segment.columns()}, 0, 1
+                FROM sales_deal d {segment.joins}
+                WHERE d.closed_at IS NOT NULL
+            ) events GROUP BY {outer.group_by("d_")}
+            """,
+            once=True,
+        )
+        return CustomerCounts(rows)
+
+    key = ("open_deal_counts", query.dimension)
+    if key not in query.memo:
+        query.memo[key] = compute()
+    return query.memo[key]
+
+
 @register
 class PipelineVelocity(Kpi):
     key = "pipeline_velocity"
@@ -152,19 +183,13 @@ class PipelineVelocity(Kpi):
     dimensions = ("owner", "pipeline")
 
     def components(self, query):
-        segment = query.segment(deal_segments("d"))
-        open_at_end = query.aggregate(
-            f"""
-                    SELECT periods.p, {segment.expression} AS seg, COUNT(*)
-                    FROM sales_deal d
-                    JOIN periods ON d.created_at < periods.e AND (d.closed_at IS NULL OR d.closed_at >= periods.e)
-                    {segment.joins}
-                    WHERE d.created_at < {query.instant(query.range_end)}
-                        AND (d.closed_at IS NULL OR d.closed_at >= {query.instant(query.range_start)})
-                    GROUP BY 1, 2
-                    """,
-            "open",
-        )
+        counts = open_deal_counts(query)
+        open_at_end = {}
+        for segment in counts.segments:
+            for period in query.periods:
+                deals = counts.at(segment, period.end)
+                if deals:
+                    open_at_end[(period.start, segment)] = {"open": deals}
         return merge(won_deals(query), open_at_end)
 
     def value(self, c):
@@ -195,30 +220,30 @@ class CampaignRoi(Kpi):
     dimensions = ("campaign", "channel")
 
     def components(self, query):
-        segment = query.segment(campaign_segments("cp"))
+        segment = query.labels(campaign_segments("cp"))
         won = query.aggregate(
             f"""
-                    SELECT periods.p, {segment.expression} AS seg, SUM(d.amount), COUNT(*)
+                    SELECT periods.p, {segment.select()} AS seg, SUM(d.amount), COUNT(*)
                     FROM sales_deal d
                     JOIN periods ON periods.p = {query.bucket("d.closed_at")}
                     JOIN sales_lead l ON l.id = d.lead_id
                     JOIN sales_campaign cp ON cp.id = l.campaign_id
                     {segment.joins}
                     WHERE d.status = 'won' AND {query.in_range("d.closed_at")}
-                    GROUP BY 1, 2
+                    GROUP BY {segment.group_by("periods.p")}
                     """,
             "won_amount",
             "won",
         )
         spend = query.aggregate(
             f"""
-                    SELECT periods.p, {segment.expression} AS seg, SUM(sp.amount)
+                    SELECT periods.p, {segment.select()} AS seg, SUM(sp.amount)
                     FROM sales_spend sp
                     JOIN periods ON periods.p = {query.bucket_date("sp.spent_on")}
                     JOIN sales_campaign cp ON cp.id = sp.campaign_id
                     {segment.joins}
                     WHERE {query.in_date_range("sp.spent_on")}
-                    GROUP BY 1, 2
+                    GROUP BY {segment.group_by("periods.p")}
                     """,
             "spend",
         )

@@ -22,10 +22,10 @@ LOW_CONFIDENCE_BELOW = 30
 
 def tickets_created(query: Query):
     def compute():
-        segment = query.segment(ticket_segments("t"))
+        segment = query.labels(ticket_segments("t"))
         return query.aggregate(
             f"""
-                    SELECT periods.p, {segment.expression} AS seg, COUNT(*),
+                    SELECT periods.p, {segment.select()} AS seg, COUNT(*),
                         SUM(CASE WHEN t.first_response_at IS NULL THEN 1 ELSE 0 END),
                         SUM(CASE WHEN t.first_response_due_at IS NOT NULL
                             AND t.first_response_at <= t.first_response_due_at THEN 1 ELSE 0 END),
@@ -35,7 +35,7 @@ def tickets_created(query: Query):
                     JOIN periods ON periods.p = {query.bucket("t.created_at")}
                     {segment.joins}
                     WHERE {query.in_range("t.created_at")}
-                    GROUP BY 1, 2
+                    GROUP BY {segment.group_by("periods.p")}
                     """,
             "tickets",
             "waiting",
@@ -48,15 +48,16 @@ def tickets_created(query: Query):
 
 def hours_medians(query: Query, name: str, bucket_column: str, end_column: str, in_period: str):
     def compute():
-        segment = query.segment(ticket_segments("t"))
+        segment = query.labels(ticket_segments("t"))
         rows = f"""
-            SELECT periods.p AS p, {segment.expression} AS seg, {query.hours_between("t.created_at", end_column)} AS x
+            SELECT periods.p AS p, {segment.columns()}, {query.hours_between("t.created_at", end_column)} AS x
             FROM support_ticket t
             JOIN periods ON periods.p = {query.bucket(bucket_column)}
             {segment.joins}
             WHERE {end_column} IS NOT NULL AND {query.in_range(in_period)}
         """
-        return named(keyed(query.fetch(f"WITH {query.periods_cte()} {query.median(rows)}")), "median", "mean", "n")
+        medians = query.split(f"WITH {query.periods_cte()} {query.median(rows, segment)}")
+        return named(keyed(medians), "median", "mean", "n")
 
     return query.shared(name, compute)
 
@@ -138,16 +139,16 @@ class FirstContactResolution(Kpi):
     dimensions = TICKET_DIMENSIONS
 
     def components(self, query):
-        segment = query.segment(ticket_segments("t"))
+        segment = query.labels(ticket_segments("t"))
         return query.aggregate(
             f"""
-                    SELECT periods.p, {segment.expression} AS seg,
+                    SELECT periods.p, {segment.select()} AS seg,
                         SUM(CASE WHEN t.agent_replies <= 1 AND t.reopened_count = 0 THEN 1 ELSE 0 END), COUNT(*)
                     FROM support_ticket t
                     JOIN periods ON periods.p = {query.bucket("t.resolved_at")}
                     {segment.joins}
                     WHERE {query.in_range("t.resolved_at")}
-                    GROUP BY 1, 2
+                    GROUP BY {segment.group_by("periods.p")}
                     """,
             "first_contact",
             "resolved",
@@ -176,22 +177,26 @@ class SlaAttainment(Kpi):
         return rate_value(c.get("within_target", 0), c.get("with_target_due", 0))
 
 
-def response_segments(query: Query, kind: str) -> Segment:
+def response_segments(kind: str) -> dict[str, Segment]:
     """CSAT: channel and assignee of the ticket, region and industry of the contact; NPS: all the contact's."""
-    if query.dimension in ("region", "industry") or (kind == "nps" and query.dimension == "channel"):
-        return contact_segments("c")[query.dimension]
-    if query.dimension in ("channel", "assignee"):
-        return ticket_segments("t")[query.dimension]
-    return query.segment({})
+    contact, ticket = contact_segments("c"), ticket_segments("t")
+    if kind == "nps":
+        return {dimension: contact[dimension] for dimension in ("channel", "region", "industry")}
+    return {
+        "channel": ticket["channel"],
+        "region": contact["region"],
+        "industry": contact["industry"],
+        "assignee": ticket["assignee"],
+    }
 
 
 def responses(query: Query, kind: str):
     def compute():
-        segment = response_segments(query, kind)
-        rows = query.fetch(
+        segment = query.labels(response_segments(kind))
+        rows = query.split(
             f"""
             WITH {query.periods_cte()}
-            SELECT periods.p, {segment.expression} AS seg, r.score, COUNT(*)
+            SELECT periods.p, {segment.select()} AS seg, r.score, COUNT(*)
             FROM surveys_response r
             JOIN periods ON periods.p = {query.bucket("r.submitted_at")}
             JOIN surveys_invitation i ON i.id = r.invitation_id
@@ -199,7 +204,7 @@ def responses(query: Query, kind: str):
             LEFT JOIN support_ticket t ON t.id = i.ticket_id
             {segment.joins}
             WHERE r.kind = '{kind}' AND {query.in_range("r.submitted_at")}
-            GROUP BY 1, 2, 3
+            GROUP BY {segment.group_by("periods.p", "r.score")}
             """
         )
         scores: dict = {}
@@ -286,17 +291,17 @@ class SurveyResponseRate(Kpi):
     dimensions = ("survey",)
 
     def components(self, query):
-        segment = query.segment(survey_segments("sv"))
+        segment = query.labels(survey_segments("sv"))
         return query.aggregate(
             f"""
-                    SELECT periods.p, {segment.expression} AS seg, COUNT(r.id), COUNT(*)
+                    SELECT periods.p, {segment.select()} AS seg, COUNT(r.id), COUNT(*)
                     FROM surveys_invitation i
                     JOIN periods ON periods.p = {query.bucket("i.sent_at")}
                     JOIN surveys_survey sv ON sv.id = i.survey_id
                     LEFT JOIN surveys_response r ON r.invitation_id = i.id
                     {segment.joins}
                     WHERE {query.in_range("i.sent_at")}
-                    GROUP BY 1, 2
+                    GROUP BY {segment.group_by("periods.p")}
                     """,
             "answered",
             "sent",
