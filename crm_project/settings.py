@@ -6,6 +6,7 @@ With DATABASE_URL and REDIS_URL set it is a production-shaped deployment.
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -131,6 +132,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
 CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "UTC")
 # KPIs: open periods (and whatever changed) are recomputed this often; all history nightly.
 KPI_REFRESH_SECONDS = int(os.environ.get("KPI_REFRESH_SECONDS", "300"))
+# PostgreSQL work_mem of the KPI refresh's session (its sorts and hashes stay in memory); e.g. "64MB".
+KPI_REFRESH_WORK_MEM = os.environ.get("KPI_REFRESH_WORK_MEM", "64MB")
+if not re.fullmatch(r"[0-9]+(kB|MB|GB)", KPI_REFRESH_WORK_MEM):
+    raise ImproperlyConfigured("KPI_REFRESH_WORK_MEM must be a size such as 64MB.")
 # CLV is multiplied by the gross margin (1.0 = revenue).
 KPI_GROSS_MARGIN = float(os.environ.get("KPI_GROSS_MARGIN", "1.0"))
 CELERY_BEAT_SCHEDULE = {

@@ -199,11 +199,19 @@ def kpis_refresh(
     summary = RefreshSummary(kpis=len(kpis), first_period=since)
     total = len(kpis) * len(granularities)
     done = 0
-    memo: dict = {}  # parts shared by KPIs (and by granularities, for the per-day ones)
+    ranges = {
+        granularity: periods_between(granularity, min((starts or {}).get(granularity, since), until), until)
+        for granularity in granularities
+    }
+    # Parts shared by KPIs, and by granularities for the per-day ones, which cover the days of every range.
+    memo: dict = {}
+    if ranges:
+        memo["day_range"] = (
+            min(periods[0].start for periods in ranges.values()),
+            max(periods[-1].end for periods in ranges.values()),
+        )
     try:
-        for granularity in granularities:
-            first = (starts or {}).get(granularity, since)
-            periods = periods_between(granularity, min(first, until), until)
+        for granularity, periods in ranges.items():
             summary.periods += len(periods)
             computed_at = timezone.now()
             for kpi in kpis:
@@ -248,6 +256,8 @@ def _planner_for_aggregates(*, on: bool) -> None:
         # JIT compilation would start on the penalised estimates and costs more than it saves here.
         for setting in ("enable_nestloop", "jit"):
             cursor.execute(f"SET {setting} = off" if on else f"RESET {setting}")
+        # Grouping sets and medians sort or hash a few hundred thousand rows: in memory, not on disk.
+        cursor.execute(f"SET work_mem = '{settings.KPI_REFRESH_WORK_MEM}'" if on else "RESET work_mem")
 
 
 def _selected(keys: Iterable[str] | None) -> list[Kpi]:

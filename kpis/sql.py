@@ -8,6 +8,7 @@ w = the instant the CLV window starts); a row joins its period on `periods.p = b
 All literals in the SQL are generated here from dates and names we control.
 """
 
+import bisect
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -213,6 +214,41 @@ class Query:
     def in_range(self, column: str) -> str:
         """Index-friendly filter: the column falls inside the whole range of periods."""
         return f"{column} >= {self.instant(self.range_start)} AND {column} < {self.instant(self.range_end)}"
+
+    @property
+    def day_range(self) -> tuple[datetime.date, datetime.date]:
+        """The local days [first, end) that per-day parts cover: those of every granularity of the refresh (set
+        in the memo by the refresh, so that one scan serves them all), else this query's."""
+        return self.memo.get("day_range") or (self.periods[0].start, self.periods[-1].end)
+
+    def in_days(self, column: str) -> str:
+        """Index-friendly filter: the datetime column falls on a local day of `day_range`."""
+        first, end = self.day_range
+        return f"{column} >= {self.instant(local_midnight(first))} AND {column} < {self.instant(local_midnight(end))}"
+
+    def in_dates(self, column: str) -> str:
+        """The date column falls on a day of `day_range`."""
+        first, end = self.day_range
+        return f"{column} >= {self.day(first)} AND {column} < {self.day(end)}"
+
+    def daily(self, sql: str, *names: str, keys: int = 0) -> dict:
+        """Additive parts, summed per local day once for every granularity and dimension, then rolled up to
+        this query's periods: `sql` gives the day, a `Labels.select`, `keys` more key columns, then one
+        column per name; over `day_range` (`in_days`, `in_dates`). Returns {(period start, segment, *keys):
+        {name: sum}} for this query's dimension."""
+        starts = [period.start for period in self.periods]
+        end = self.periods[-1].end
+        totals: dict = {}
+        for day, segment, *rest in self.split(sql):
+            day = datetime.date.fromisoformat(str(day)[:10])
+            if day < starts[0] or day >= end:
+                continue
+            key = (starts[bisect.bisect_right(starts, day) - 1], label(segment), *rest[:keys])
+            sums = totals.setdefault(key, [0] * len(names))
+            for index, value in enumerate(rest[keys:]):
+                if value is not None:
+                    sums[index] += value
+        return {key: dict(zip(names, sums, strict=True)) for key, sums in totals.items()}
 
     def in_date_range(self, column: str) -> str:
         return f"{column} >= {self.day(self.periods[0].start)} AND {column} < {self.day(self.periods[-1].end)}"

@@ -231,16 +231,16 @@ class RetentionRate(Kpi):
 def orders_by_period(query: Query) -> dict[Key, Components]:
     def compute():
         segment = query.labels(contact_segments("c"))
-        return query.aggregate(
+        day = query.local_day("o.ordered_at")
+        return query.daily(
             f"""
-                    SELECT periods.p, {segment.select()} AS seg, SUM(o.amount), COUNT(*)
-                    FROM sales_order o
-                    JOIN periods ON periods.p = {query.bucket("o.ordered_at")}
-                    JOIN contacts_contact c ON c.id = o.contact_id
-                    {segment.joins}
-                    WHERE {query.in_range("o.ordered_at")}
-                    GROUP BY {segment.group_by("periods.p")}
-                    """,
+            SELECT {day}, {segment.select()} AS seg, SUM(o.amount), COUNT(*)
+            FROM sales_order o
+            JOIN contacts_contact c ON c.id = o.contact_id
+            {segment.joins}
+            WHERE {query.in_days("o.ordered_at")}
+            GROUP BY {segment.group_by(day)}
+            """,
             "revenue",
             "orders",
         )
@@ -285,20 +285,19 @@ def won_deals(query: Query) -> dict[Key, Components]:
 
     def compute():
         segment = query.labels(deal_segments("d"))
-        return query.aggregate(
+        day = query.local_day("d.closed_at")
+        return query.daily(
             f"""
-                    SELECT periods.p, {segment.select()} AS seg,
-                        SUM(CASE WHEN d.status = 'won' THEN 1 ELSE 0 END),
-                        SUM(CASE WHEN d.status = 'lost' THEN 1 ELSE 0 END),
-                        SUM(CASE WHEN d.status = 'won' THEN d.amount ELSE 0 END),
-                        SUM(CASE WHEN d.status = 'won' THEN {query.days_between("d.created_at", "d.closed_at")}
-                            ELSE 0 END)
-                    FROM sales_deal d
-                    JOIN periods ON periods.p = {query.bucket("d.closed_at")}
-                    {segment.joins}
-                    WHERE d.status IN ('won', 'lost') AND {query.in_range("d.closed_at")}
-                    GROUP BY {segment.group_by("periods.p")}
-                    """,
+            SELECT {day}, {segment.select()} AS seg,
+                SUM(CASE WHEN d.status = 'won' THEN 1 ELSE 0 END),
+                SUM(CASE WHEN d.status = 'lost' THEN 1 ELSE 0 END),
+                SUM(CASE WHEN d.status = 'won' THEN d.amount ELSE 0 END),
+                SUM(CASE WHEN d.status = 'won' THEN {query.days_between("d.created_at", "d.closed_at")} ELSE 0 END)
+            FROM sales_deal d
+            {segment.joins}
+            WHERE d.status IN ('won', 'lost') AND {query.in_days("d.closed_at")}
+            GROUP BY {segment.group_by(day)}
+            """,
             "won",
             "lost",
             "won_amount",
@@ -704,15 +703,20 @@ class UpsellRate(Kpi):
 
     def components(self, query):
         segment = query.labels(contact_segments("c"))
+        bucket = query.bucket("d.closed_at")
         upsold = query.aggregate(
             f"""
-                    SELECT periods.p, {segment.select()} AS seg, COUNT(DISTINCT d.contact_id)
-                    FROM sales_deal d
-                    JOIN periods ON periods.p = {query.bucket("d.closed_at")}
-                    JOIN contacts_contact c ON c.id = d.contact_id
+                    SELECT periods.p, {segment.select()} AS seg, COUNT(*)
+                    FROM (
+                        SELECT d.contact_id, {bucket} AS b FROM sales_deal d
+                        WHERE d.status = 'won' AND d.kind IN ('upsell', 'cross_sell')
+                            AND {query.in_range("d.closed_at")}
+                        GROUP BY 1, 2
+                    ) upsells
+                    JOIN periods ON periods.p = upsells.b
+                    JOIN contacts_contact c ON c.id = upsells.contact_id
                     {segment.joins}
-                    WHERE d.status = 'won' AND d.kind IN ('upsell', 'cross_sell') AND {query.in_range("d.closed_at")}
-                        AND c.customer_since <= periods.s AND (c.churned_at IS NULL OR c.churned_at > periods.s)
+                    WHERE c.customer_since <= periods.s AND (c.churned_at IS NULL OR c.churned_at > periods.s)
                     GROUP BY {segment.group_by("periods.p")}
                     """,
             "upsold",
@@ -737,17 +741,16 @@ class RenewalRate(Kpi):
 
     def components(self, query):
         segment = query.labels(contact_segments("c"))
-        return query.aggregate(
+        return query.daily(
             f"""
-                    SELECT periods.p, {segment.select()} AS seg,
-                        SUM(CASE WHEN s.outcome = 'renewed' THEN 1 ELSE 0 END), COUNT(*)
-                    FROM sales_subscription s
-                    JOIN periods ON periods.p = {query.bucket_date("s.ends_on")}
-                    JOIN contacts_contact c ON c.id = s.contact_id
-                    {segment.joins}
-                    WHERE s.outcome IN ('renewed', 'cancelled', 'expired') AND {query.in_date_range("s.ends_on")}
-                    GROUP BY {segment.group_by("periods.p")}
-                    """,
+            SELECT s.ends_on, {segment.select()} AS seg,
+                SUM(CASE WHEN s.outcome = 'renewed' THEN 1 ELSE 0 END), COUNT(*)
+            FROM sales_subscription s
+            JOIN contacts_contact c ON c.id = s.contact_id
+            {segment.joins}
+            WHERE s.outcome IN ('renewed', 'cancelled', 'expired') AND {query.in_dates("s.ends_on")}
+            GROUP BY {segment.group_by("s.ends_on")}
+            """,
             "renewed",
             "ended",
         )
@@ -771,14 +774,19 @@ class Engagement(Kpi):
 
     def components(self, query):
         segment = query.labels(contact_segments("c"))
+        # One row per contact and period first: the engaged count is then a plain count, not a DISTINCT.
+        bucket = query.bucket("i.occurred_at")
         touched = query.aggregate(
             f"""
-                    SELECT periods.p, {segment.select()} AS seg, COUNT(*), COUNT(DISTINCT i.contact_id)
-                    FROM contacts_interaction i
-                    JOIN periods ON periods.p = {query.bucket("i.occurred_at")}
-                    JOIN contacts_contact c ON c.id = i.contact_id
+                    SELECT periods.p, {segment.select()} AS seg, SUM(per_contact.n), COUNT(*)
+                    FROM (
+                        SELECT i.contact_id, {bucket} AS b, COUNT(*) AS n FROM contacts_interaction i
+                        WHERE {query.in_range("i.occurred_at")} GROUP BY 1, 2
+                    ) per_contact
+                    JOIN periods ON periods.p = per_contact.b
+                    JOIN contacts_contact c ON c.id = per_contact.contact_id
                     {segment.joins}
-                    WHERE {query.in_range("i.occurred_at")} AND c.customer_since < periods.e
+                    WHERE c.customer_since < periods.e
                         AND (c.churned_at IS NULL OR (c.churned_at > periods.s AND c.churned_at > c.customer_since))
                     GROUP BY {segment.group_by("periods.p")}
                     """,

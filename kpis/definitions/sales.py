@@ -19,16 +19,16 @@ LEAD_DIMENSIONS = ("channel", "campaign", "owner")
 def leads_created(query: Query):
     def compute():
         segment = query.labels(lead_segments("l"))
-        return query.aggregate(
+        day = query.local_day("l.created_at")
+        return query.daily(
             f"""
-                    SELECT periods.p, {segment.select()} AS seg, COUNT(*),
-                        SUM(CASE WHEN l.converted_at IS NOT NULL THEN 1 ELSE 0 END)
-                    FROM sales_lead l
-                    JOIN periods ON periods.p = {query.bucket("l.created_at")}
-                    {segment.joins}
-                    WHERE {query.in_range("l.created_at")}
-                    GROUP BY {segment.group_by("periods.p")}
-                    """,
+            SELECT {day}, {segment.select()} AS seg, COUNT(*),
+                SUM(CASE WHEN l.converted_at IS NOT NULL THEN 1 ELSE 0 END)
+            FROM sales_lead l
+            {segment.joins}
+            WHERE {query.in_days("l.created_at")}
+            GROUP BY {segment.group_by(day)}
+            """,
             "leads",
             "converted",
         )
@@ -221,30 +221,29 @@ class CampaignRoi(Kpi):
 
     def components(self, query):
         segment = query.labels(campaign_segments("cp"))
-        won = query.aggregate(
+        closed = query.local_day("d.closed_at")
+        won = query.daily(
             f"""
-                    SELECT periods.p, {segment.select()} AS seg, SUM(d.amount), COUNT(*)
-                    FROM sales_deal d
-                    JOIN periods ON periods.p = {query.bucket("d.closed_at")}
-                    JOIN sales_lead l ON l.id = d.lead_id
-                    JOIN sales_campaign cp ON cp.id = l.campaign_id
-                    {segment.joins}
-                    WHERE d.status = 'won' AND {query.in_range("d.closed_at")}
-                    GROUP BY {segment.group_by("periods.p")}
-                    """,
+            SELECT {closed}, {segment.select()} AS seg, SUM(d.amount), COUNT(*)
+            FROM sales_deal d
+            JOIN sales_lead l ON l.id = d.lead_id
+            JOIN sales_campaign cp ON cp.id = l.campaign_id
+            {segment.joins}
+            WHERE d.status = 'won' AND {query.in_days("d.closed_at")}
+            GROUP BY {segment.group_by(closed)}
+            """,
             "won_amount",
             "won",
         )
-        spend = query.aggregate(
+        spend = query.daily(
             f"""
-                    SELECT periods.p, {segment.select()} AS seg, SUM(sp.amount)
-                    FROM sales_spend sp
-                    JOIN periods ON periods.p = {query.bucket_date("sp.spent_on")}
-                    JOIN sales_campaign cp ON cp.id = sp.campaign_id
-                    {segment.joins}
-                    WHERE {query.in_date_range("sp.spent_on")}
-                    GROUP BY {segment.group_by("periods.p")}
-                    """,
+            SELECT sp.spent_on, {segment.select()} AS seg, SUM(sp.amount)
+            FROM sales_spend sp
+            JOIN sales_campaign cp ON cp.id = sp.campaign_id
+            {segment.joins}
+            WHERE {query.in_dates("sp.spent_on")}
+            GROUP BY {segment.group_by("sp.spent_on")}
+            """,
             "spend",
         )
         return merge(won, spend)

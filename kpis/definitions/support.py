@@ -14,7 +14,7 @@ from kpis.definitions.base import (
     register,
     wilson_interval,
 )
-from kpis.sql import Query, Segment, bucket_day, contact_segments, keyed, label, survey_segments, ticket_segments
+from kpis.sql import Query, Segment, contact_segments, keyed, survey_segments, ticket_segments
 
 TICKET_DIMENSIONS = ("channel", "priority", "assignee")
 LOW_CONFIDENCE_BELOW = 30
@@ -23,20 +23,20 @@ LOW_CONFIDENCE_BELOW = 30
 def tickets_created(query: Query):
     def compute():
         segment = query.labels(ticket_segments("t"))
-        return query.aggregate(
+        day = query.local_day("t.created_at")
+        return query.daily(
             f"""
-                    SELECT periods.p, {segment.select()} AS seg, COUNT(*),
-                        SUM(CASE WHEN t.first_response_at IS NULL THEN 1 ELSE 0 END),
-                        SUM(CASE WHEN t.first_response_due_at IS NOT NULL
-                            AND t.first_response_at <= t.first_response_due_at THEN 1 ELSE 0 END),
-                        SUM(CASE WHEN t.first_response_due_at IS NOT NULL AND (t.first_response_at IS NOT NULL
-                            OR t.first_response_due_at < {query.instant(query.now)}) THEN 1 ELSE 0 END)
-                    FROM support_ticket t
-                    JOIN periods ON periods.p = {query.bucket("t.created_at")}
-                    {segment.joins}
-                    WHERE {query.in_range("t.created_at")}
-                    GROUP BY {segment.group_by("periods.p")}
-                    """,
+            SELECT {day}, {segment.select()} AS seg, COUNT(*),
+                SUM(CASE WHEN t.first_response_at IS NULL THEN 1 ELSE 0 END),
+                SUM(CASE WHEN t.first_response_due_at IS NOT NULL
+                    AND t.first_response_at <= t.first_response_due_at THEN 1 ELSE 0 END),
+                SUM(CASE WHEN t.first_response_due_at IS NOT NULL AND (t.first_response_at IS NOT NULL
+                    OR t.first_response_due_at < {query.instant(query.now)}) THEN 1 ELSE 0 END)
+            FROM support_ticket t
+            {segment.joins}
+            WHERE {query.in_days("t.created_at")}
+            GROUP BY {segment.group_by(day)}
+            """,
             "tickets",
             "waiting",
             "within_target",
@@ -140,16 +140,16 @@ class FirstContactResolution(Kpi):
 
     def components(self, query):
         segment = query.labels(ticket_segments("t"))
-        return query.aggregate(
+        day = query.local_day("t.resolved_at")
+        return query.daily(
             f"""
-                    SELECT periods.p, {segment.select()} AS seg,
-                        SUM(CASE WHEN t.agent_replies <= 1 AND t.reopened_count = 0 THEN 1 ELSE 0 END), COUNT(*)
-                    FROM support_ticket t
-                    JOIN periods ON periods.p = {query.bucket("t.resolved_at")}
-                    {segment.joins}
-                    WHERE {query.in_range("t.resolved_at")}
-                    GROUP BY {segment.group_by("periods.p")}
-                    """,
+            SELECT {day}, {segment.select()} AS seg,
+                SUM(CASE WHEN t.agent_replies <= 1 AND t.reopened_count = 0 THEN 1 ELSE 0 END), COUNT(*)
+            FROM support_ticket t
+            {segment.joins}
+            WHERE {query.in_days("t.resolved_at")}
+            GROUP BY {segment.group_by(day)}
+            """,
             "first_contact",
             "resolved",
         )
@@ -193,23 +193,24 @@ def response_segments(kind: str) -> dict[str, Segment]:
 def responses(query: Query, kind: str):
     def compute():
         segment = query.labels(response_segments(kind))
-        rows = query.split(
+        day = query.local_day("r.submitted_at")
+        counts = query.daily(
             f"""
-            WITH {query.periods_cte()}
-            SELECT periods.p, {segment.select()} AS seg, r.score, COUNT(*)
+            SELECT {day}, {segment.select()} AS seg, r.score, COUNT(*)
             FROM surveys_response r
-            JOIN periods ON periods.p = {query.bucket("r.submitted_at")}
             JOIN surveys_invitation i ON i.id = r.invitation_id
             JOIN contacts_contact c ON c.id = i.contact_id
             LEFT JOIN support_ticket t ON t.id = i.ticket_id
             {segment.joins}
-            WHERE r.kind = '{kind}' AND {query.in_range("r.submitted_at")}
-            GROUP BY {segment.group_by("periods.p", "r.score")}
-            """
+            WHERE r.kind = '{kind}' AND {query.in_days("r.submitted_at")}
+            GROUP BY {segment.group_by(day, "r.score")}
+            """,
+            "count",
+            keys=1,
         )
         scores: dict = {}
-        for period, seg, score, count in rows:
-            scores.setdefault((bucket_day(period), label(seg)), {})[int(score)] = int(count)
+        for (period, seg, score), values in counts.items():
+            scores.setdefault((period, seg), {})[int(score)] = int(values["count"])
         return {key: {"scores": distribution} for key, distribution in scores.items()}
 
     return query.shared(f"responses_{kind}", compute)
@@ -292,17 +293,17 @@ class SurveyResponseRate(Kpi):
 
     def components(self, query):
         segment = query.labels(survey_segments("sv"))
-        return query.aggregate(
+        day = query.local_day("i.sent_at")
+        return query.daily(
             f"""
-                    SELECT periods.p, {segment.select()} AS seg, COUNT(r.id), COUNT(*)
-                    FROM surveys_invitation i
-                    JOIN periods ON periods.p = {query.bucket("i.sent_at")}
-                    JOIN surveys_survey sv ON sv.id = i.survey_id
-                    LEFT JOIN surveys_response r ON r.invitation_id = i.id
-                    {segment.joins}
-                    WHERE {query.in_range("i.sent_at")}
-                    GROUP BY {segment.group_by("periods.p")}
-                    """,
+            SELECT {day}, {segment.select()} AS seg, COUNT(r.id), COUNT(*)
+            FROM surveys_invitation i
+            JOIN surveys_survey sv ON sv.id = i.survey_id
+            LEFT JOIN surveys_response r ON r.invitation_id = i.id
+            {segment.joins}
+            WHERE {query.in_days("i.sent_at")}
+            GROUP BY {segment.group_by(day)}
+            """,
             "answered",
             "sent",
         )
