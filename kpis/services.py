@@ -1,6 +1,7 @@
 """Refreshing KPI snapshots: compute with the registry's SQL, write in bulk, one scope at a time."""
 
 import datetime
+import json
 import logging
 import time
 import uuid
@@ -70,45 +71,13 @@ def history_start() -> datetime.date:
     return min(candidates)
 
 
-def _snapshots(
-    kpi: Kpi, granularity: str, dimension: str, periods: list[Period], components: dict, computed_at
-) -> list[KpiSnapshot]:
-    """Every period x every segment seen in the range (a period with nothing gets the empty value)."""
-    segments = sorted({segment for (_, segment) in components}) if dimension != ALL else [ALL]
-    snapshots = []
-    for period in periods:
-        end = period.end
-        for segment in segments:
-            value = kpi.value(components.get((period.start, segment), {}))
-            snapshots.append(
-                KpiSnapshot(
-                    kpi=kpi.key,
-                    granularity=granularity,
-                    period_start=period.start,
-                    period_end=end,
-                    dimension=dimension,
-                    segment=segment[:200],
-                    value=_decimal(value.value),
-                    numerator=_decimal(value.numerator),
-                    denominator=_decimal(value.denominator),
-                    sample_size=value.sample_size,
-                    ci_low=_decimal(value.ci_low),
-                    ci_high=_decimal(value.ci_high),
-                    details=value.details,
-                    definition_version=kpi.version,
-                    computed_at=computed_at,
-                )
-            )
-    return snapshots
-
-
-def _decimal(value) -> Decimal | None:
-    if value is None:
-        return None
-    return Decimal(value).quantize(PLACES)
-
-
-UPDATE_FIELDS = [
+# The columns a refresh writes, in order; the first five are the unique key.
+COLUMNS = (
+    "kpi",
+    "granularity",
+    "dimension",
+    "period_start",
+    "segment",
     "period_end",
     "value",
     "numerator",
@@ -119,26 +88,88 @@ UPDATE_FIELDS = [
     "details",
     "definition_version",
     "computed_at",
-]
+)
+KEY_COLUMNS = COLUMNS[:5]
 
 
-def _write(kpi: Kpi, granularity: str, periods: list[Period], snapshots: list[KpiSnapshot], computed_at) -> int:
+def _snapshots(
+    kpi: Kpi, granularity: str, dimension: str, periods: list[Period], components: dict, computed_at
+) -> list[tuple]:
+    """Every period x every segment seen in the range (a period with nothing gets the empty value), as rows
+    of COLUMNS."""
+    segments = sorted({segment for (_, segment) in components}) if dimension != ALL else [ALL]
+    rows = []
+    for period in periods:
+        for segment in segments:
+            value = kpi.value(components.get((period.start, segment), {}))
+            rows.append(
+                (
+                    kpi.key,
+                    granularity,
+                    dimension,
+                    period.start,
+                    segment[:200],
+                    period.end,
+                    _decimal(value.value),
+                    _decimal(value.numerator),
+                    _decimal(value.denominator),
+                    value.sample_size,
+                    _decimal(value.ci_low),
+                    _decimal(value.ci_high),
+                    value.details,
+                    kpi.version,
+                    computed_at,
+                )
+            )
+    return rows
+
+
+def _decimal(value) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(value).quantize(PLACES)
+
+
+def _write(kpi: Kpi, granularity: str, periods: list[Period], rows: list[tuple], computed_at) -> int:
     """Upsert one KPI's snapshots of one granularity and drop the segments that no longer exist, atomically."""
     with transaction.atomic():
-        KpiSnapshot.objects.bulk_create(
-            snapshots,
-            batch_size=2000,
-            update_conflicts=True,
-            unique_fields=["kpi", "granularity", "dimension", "period_start", "segment"],
-            update_fields=UPDATE_FIELDS,
-        )
+        if connection.vendor == "postgresql":
+            _upsert_by_copy(rows)
+        else:
+            KpiSnapshot.objects.bulk_create(
+                [KpiSnapshot(**dict(zip(COLUMNS, row, strict=True))) for row in rows],
+                batch_size=2000,
+                update_conflicts=True,
+                unique_fields=list(KEY_COLUMNS),
+                update_fields=list(COLUMNS[5:]),
+            )
         KpiSnapshot.objects.filter(
             kpi=kpi.key,
             granularity=granularity,
             period_start__gte=periods[0].start,
             period_start__lte=periods[-1].start,
         ).exclude(computed_at=computed_at).delete()
-    return len(snapshots)
+    return len(rows)
+
+
+def _upsert_by_copy(rows: list[tuple]) -> None:
+    """PostgreSQL: COPY the rows into a temporary table, then one INSERT ... ON CONFLICT DO UPDATE from it
+    (building tens of thousands of model instances and INSERT statements costs more than computing them)."""
+    table = KpiSnapshot._meta.db_table
+    names = ", ".join(COLUMNS)
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in COLUMNS[5:])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS kpi_snapshot_load AS SELECT {names} FROM {table} WITH NO DATA"
+        )
+        cursor.execute("TRUNCATE kpi_snapshot_load")
+        with cursor.copy(f"COPY kpi_snapshot_load ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((*row[:12], json.dumps(row[12]), *row[13:]))
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM kpi_snapshot_load "
+            f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO UPDATE SET {updates}"
+        )
 
 
 def _acquire(scope: str) -> str | None:
