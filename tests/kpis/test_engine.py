@@ -460,3 +460,24 @@ def test_a_worker_refreshes_the_open_periods_through_the_broker(celery_worker):
         time.sleep(0.1)
     assert KpiRefresh.objects.get().status == KpiRefresh.Status.SUCCEEDED
     assert snapshot_value("revenue", this_month) == 125
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_full_refresh_on_postgresql_scans_each_part_once_for_all_dimensions_and_days_once_for_all_granularities():
+    """GROUPING SETS answer every dimension from one scan, and the parts that add up by day (counts and sums
+    by created, closed, ordered ... day) are read once for the four granularities: the number of computing
+    queries of a full refresh is pinned, whatever the dimensions, periods and segments."""
+    business(months=3, segments=3)
+
+    with CaptureQueriesContext(connection) as run:
+        summary = kpis_refresh(since=SINCE, until=END_OF_MARCH)
+
+    computing = [query["sql"] for query in run.captured_queries if query["sql"].lstrip().startswith(("WITH", "SELECT"))]
+    grouping_sets = [sql for sql in computing if "GROUPING SETS" in sql]
+    writes = len(registry()) * len(GRANULARITIES)
+    assert summary.rows_written > 0
+    assert len(grouping_sets) >= 50
+    assert len(computing) <= 75  # one per dimension and granularity would be over 370
+    assert summary.queries == len(computing) + 2 * writes
+    assert len(run.captured_queries) <= 100 + 7 * writes  # a write: savepoint, temp table, COPY, upsert, delete ...
