@@ -781,6 +781,8 @@ class Engagement(Kpi):
                     SELECT periods.p, {segment.select()} AS seg, SUM(per_contact.n), COUNT(*)
                     FROM (
                         SELECT i.contact_id, {bucket} AS b, COUNT(*) AS n FROM contacts_interaction i
+                        JOIN contacts_contact cs ON cs.id = i.contact_id
+                            AND cs.customer_since < {query.instant(query.range_end)}
                         WHERE {query.in_range("i.occurred_at")} GROUP BY 1, 2
                     ) per_contact
                     JOIN periods ON periods.p = per_contact.b
