@@ -8,7 +8,6 @@ w = the instant the CLV window starts); a row joins its period on `periods.p = b
 All literals in the SQL are generated here from dates and names we control.
 """
 
-import bisect
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -236,19 +235,44 @@ class Query:
         this query's periods: `sql` gives the day, a `Labels.select`, `keys` more key columns, then one
         column per name; over `day_range` (`in_days`, `in_dates`). Returns {(period start, segment, *keys):
         {name: sum}} for this query's dimension."""
-        starts = [period.start for period in self.periods]
-        end = self.periods[-1].end
+        key = ("daily", sql, self.granularity, self.dimension, self.periods[0].start, self.periods[-1].start)
+        if key in self.memo:
+            return self.memo[key]
+        period_of = self._period_of_day()
         totals: dict = {}
-        for day, segment, *rest in self.split(sql):
-            day = datetime.date.fromisoformat(str(day)[:10])
-            if day < starts[0] or day >= end:
+        for day, segment, *rest in self._daily_rows(sql):
+            start = period_of.get(day)
+            if start is None:
                 continue
-            key = (starts[bisect.bisect_right(starts, day) - 1], label(segment), *rest[:keys])
-            sums = totals.setdefault(key, [0] * len(names))
+            sums = totals.setdefault((start, segment, *rest[:keys]), [0] * len(names))
             for index, value in enumerate(rest[keys:]):
                 if value is not None:
                     sums[index] += value
-        return {key: dict(zip(names, sums, strict=True)) for key, sums in totals.items()}
+        self.memo[key] = {key: dict(zip(names, sums, strict=True)) for key, sums in totals.items()}
+        return self.memo[key]
+
+    def _daily_rows(self, sql: str) -> list[tuple]:
+        """This dimension's rows of a per-day query with days as dates and segments as labels, parsed once."""
+        key = ("daily_rows", sql, self.dimension)
+        if key not in self.memo:
+            self.memo[key] = [
+                (datetime.date.fromisoformat(str(day)[:10]), label(segment), *rest)
+                for day, segment, *rest in self.split(sql)
+            ]
+        return self.memo[key]
+
+    def _period_of_day(self) -> dict[datetime.date, datetime.date]:
+        """Every day of this query's periods -> the start of its period."""
+        key = ("period_of_day", self.granularity, self.periods[0].start, self.periods[-1].start)
+        if key not in self.memo:
+            days = {}
+            for period in self.periods:
+                day = period.start
+                while day < period.end:
+                    days[day] = period.start
+                    day += datetime.timedelta(days=1)
+            self.memo[key] = days
+        return self.memo[key]
 
     def in_date_range(self, column: str) -> str:
         return f"{column} >= {self.day(self.periods[0].start)} AND {column} < {self.day(self.periods[-1].end)}"
