@@ -1,17 +1,19 @@
 from django.contrib import admin
 
+from crm_project.permissions import CascadeCheckedAdmin
+
 from .models import Channel, Company, Contact, Interaction
 
 
 @admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
+class ChannelAdmin(CascadeCheckedAdmin):
     list_display = ["name", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name"]
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(CascadeCheckedAdmin):
     list_display = ["name", "domain", "industry", "size_band", "region", "owner"]
     list_filter = ["size_band", "industry", "region"]
     search_fields = ["name", "domain", "external_id"]
@@ -28,7 +30,7 @@ class InteractionInline(admin.TabularInline):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(CascadeCheckedAdmin):
     list_display = [
         "__str__",
         "email",
@@ -47,7 +49,7 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(admin.ModelAdmin):
+class InteractionAdmin(CascadeCheckedAdmin):
     list_display = ["contact", "kind", "direction", "occurred_at", "user"]
     list_filter = ["kind", "direction"]
     search_fields = ["summary", "contact__email", "contact__last_name"]

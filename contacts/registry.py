@@ -4,7 +4,8 @@
 registers providers here from its AppConfig.ready():
 
 - a timeline source: `fn(contact, limit) -> list[TimelineEntry]`, one or two queries
-  however many entries (the contact page shows one merged timeline);
+  however many entries (the contact page shows one merged timeline), with the permission a
+  user needs to see its entries (a support agent sees no deals there, as nowhere else);
 - a search provider: `fn(query, user, limit) -> SearchGroup | None`, for the global
   search; it returns None when the user may not see that kind of record;
 - a demo seeder: `fn(context) -> None`, given a `contacts.demo.DemoContext`; `seed_demo` runs
@@ -40,14 +41,14 @@ TimelineSource = Callable[..., list[TimelineEntry]]
 SearchProvider = Callable[..., SearchGroup | None]
 DemoSeeder = Callable[..., None]
 
-_timeline_sources: list[TimelineSource] = []
+_timeline_sources: dict[TimelineSource, str | None] = {}  # source -> the permission its entries need
 _search_providers: list[SearchProvider] = []
 _demo_seeders: dict[str, DemoSeeder] = {}
 
 
-def register_timeline_source(source: TimelineSource) -> TimelineSource:
-    if source not in _timeline_sources:
-        _timeline_sources.append(source)
+def register_timeline_source(source: TimelineSource, *, permission: str | None = None) -> TimelineSource:
+    """`permission`: what a user needs to see the source's entries (None: whoever may see the contact)."""
+    _timeline_sources.setdefault(source, permission)
     return source
 
 
@@ -57,8 +58,13 @@ def register_search_provider(provider: SearchProvider) -> SearchProvider:
     return provider
 
 
-def timeline_sources() -> tuple[TimelineSource, ...]:
-    return tuple(_timeline_sources)
+def timeline_sources(user=None) -> tuple[TimelineSource, ...]:
+    """The sources whose entries `user` may see (every source when no user is given)."""
+    return tuple(
+        source
+        for source, permission in _timeline_sources.items()
+        if user is None or permission is None or user.has_perm(permission)
+    )
 
 
 def search_providers() -> tuple[SearchProvider, ...]:

@@ -30,8 +30,13 @@ def interaction_list() -> QuerySet[Interaction]:
     return Interaction.objects.select_related("contact", "user")
 
 
-def contact_timeline(*, contact: Contact, limit: int = 50) -> list[TimelineEntry]:
-    """One timeline, newest first: the contact's interactions and what other apps register."""
+def contact_timeline(*, contact: Contact, user, limit: int = 50) -> list[TimelineEntry]:
+    """One timeline, newest first: the contact's interactions and what other apps register.
+
+    Only what `user` may read elsewhere shows (deals for sales, tickets for support ...); `user=None`
+    shows everything, for code that no person reads.
+    """
+    may_see_interactions = user is None or user.has_perm("contacts.view_interaction")
     entries = [
         TimelineEntry(
             when=interaction.occurred_at,
@@ -41,9 +46,9 @@ def contact_timeline(*, contact: Contact, limit: int = 50) -> list[TimelineEntry
             actor=display_name(interaction.user),
             direction=interaction.get_direction_display() if interaction.direction else "",
         )
-        for interaction in contact.interactions.select_related("user")[:limit]
+        for interaction in (contact.interactions.select_related("user")[:limit] if may_see_interactions else [])
     ]
-    for source in registry.timeline_sources():
+    for source in registry.timeline_sources(user):
         entries.extend(source(contact, limit))
     entries.sort(key=lambda entry: entry.when, reverse=True)
     return entries[:limit]

@@ -41,7 +41,7 @@ class ContactDetailView(PagePermissionMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["timeline"] = selectors.contact_timeline(contact=self.object)
+        context["timeline"] = selectors.contact_timeline(contact=self.object, user=self.request.user)
         context["panels"] = [html for panel in registry.contact_panels() if (html := panel(self.request, self.object))]
         context["interaction_form"] = InteractionForm(initial={"kind": "call", "direction": "outbound"})
         return context
@@ -111,7 +111,7 @@ class InteractionLogView(PagePermissionMixin, View):
             status = 400
         context = {
             "contact": contact,
-            "timeline": selectors.contact_timeline(contact=contact),
+            "timeline": selectors.contact_timeline(contact=contact, user=request.user),
             "interaction_form": form,
         }
         if request.htmx:

@@ -8,7 +8,10 @@ from sales import api as sales_api
 from support import api as support_api
 from surveys import api as surveys_api
 
+# No format-suffix routes (/api/deals/1/win.json): the custom actions do not take a `format` argument, so
+# every one of them answered 500 there; `?format=csv` and the Accept header choose the format instead.
 router = DefaultRouter()
+router.include_format_suffixes = False
 router.register("channels", contacts_api.ChannelViewSet, basename="channel")
 router.register("companies", contacts_api.CompanyViewSet, basename="company")
 router.register("contacts", contacts_api.ContactViewSet, basename="contact")

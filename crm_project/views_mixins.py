@@ -8,7 +8,7 @@ from django.shortcuts import redirect
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
 from .exports import CsvFormat, export_response
-from .permissions import PagePermissionMixin
+from .permissions import PagePermissionMixin, hidden_cascade, hidden_cascade_message
 
 EXPORT_LABELS = {"csv": "Export CSV", "reimport": "Export for re-import"}
 
@@ -119,6 +119,8 @@ class ServiceUpdateView(PagePermissionMixin, ServiceFormMixin, UpdateView):
 class ServiceDeleteView(PagePermissionMixin, DeleteView):
     """A confirmation page; the POST calls `perform(obj)` (a delete service)."""
 
+    # Not DELETE: Django's DeleteView answers it by deleting the row itself, past the service and its refusals.
+    http_method_names = ["get", "post", "head", "options"]
     template_name = "confirm_delete.html"
     success_message = "Deleted {object}."
     delete_note = ""  # what else goes, or stays, with the record
@@ -129,15 +131,23 @@ class ServiceDeleteView(PagePermissionMixin, DeleteView):
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "delete_note": self.delete_note}
 
+    def refused_url(self) -> str:
+        """Back to the record when it has a page, else to where a deletion would have gone."""
+        return self.object.get_absolute_url() if hasattr(self.object, "get_absolute_url") else self.get_success_url()
+
     def form_valid(self, form):
         name = str(self.object)
         try:
+            hidden = hidden_cascade(self.request.user, [self.object])
+            if hidden:
+                messages.error(self.request, f"{name} cannot be deleted. {hidden_cascade_message(hidden)}")
+                return redirect(self.refused_url())
             self.perform(self.object)
         except ProtectedError:
             messages.error(self.request, f"{name} cannot be deleted: other records still refer to it.")
-            return redirect(self.object.get_absolute_url())
+            return redirect(self.refused_url())
         except ValidationError as error:
             messages.error(self.request, " ".join(error.messages))
-            return redirect(self.object.get_absolute_url())
+            return redirect(self.refused_url())
         messages.success(self.request, self.success_message.format(object=name))
         return redirect(self.get_success_url())

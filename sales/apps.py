@@ -14,7 +14,7 @@ class SalesConfig(AppConfig):
 
         from . import demo, importers, panels, timeline
 
-        registry.register_timeline_source(timeline.contact_timeline)
+        registry.register_timeline_source(timeline.contact_timeline, permission="sales.view_deal")
         registry.register_search_provider(timeline.search_leads)
         registry.register_search_provider(timeline.search_deals)
         registry.register_contact_panel(panels.contact_sales_panel)

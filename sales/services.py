@@ -130,12 +130,19 @@ def lead_change_status(*, lead: Lead, status: str, actor: User | None = None) ->
 
 @transaction.atomic
 def leads_assign(*, leads: list[Lead], owner: User, actor: User | None = None) -> int:
-    """Give leads to an owner, all or none; returns how many changed owner."""
+    """Give leads to an owner, all or none; returns how many changed owner.
+
+    Every lead is checked as lead_update checks one: a converted lead among them refuses the whole batch.
+    """
     if not owner.is_active:
         refuse("That user is not active.", "owner")
-    locked = list(Lead.objects.select_for_update().filter(pk__in=[lead.pk for lead in leads]))
+    locked = list(Lead.objects.select_for_update().filter(pk__in=[lead.pk for lead in leads]).order_by("pk"))
     if len(locked) != len({lead.pk for lead in leads}):
         refuse("Some of these leads no longer exist.")
+    converted = [lead for lead in locked if lead.status == Lead.Status.CONVERTED]
+    if converted:
+        names = ", ".join(str(lead) for lead in converted[:5]) + (" …" if len(converted) > 5 else "")
+        refuse(f"Converted leads cannot be reassigned ({names}); nothing was assigned.", "leads")
     changed = [lead for lead in locked if lead.owner_id != owner.pk]
     for lead in changed:
         lead.owner = owner

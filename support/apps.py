@@ -14,7 +14,7 @@ class SupportConfig(AppConfig):
 
         from . import demo, importers, panels, timeline
 
-        registry.register_timeline_source(timeline.contact_timeline)
+        registry.register_timeline_source(timeline.contact_timeline, permission="support.view_ticket")
         registry.register_search_provider(timeline.search_tickets)
         registry.register_demo_seeder("support", demo.seed_support)
         registry.register_contact_panel(panels.contact_panel)

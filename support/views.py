@@ -122,7 +122,9 @@ def ticket_page_context(
     if ticket.contact and request.user.has_perm("contacts.view_contact"):
         # The conversation is on the page already: beside it, what else happened with the customer.
         ticket_url = ticket.get_absolute_url()
-        entries = contact_selectors.contact_timeline(contact=ticket.contact, limit=2 * TIMELINE_LENGTH)
+        entries = contact_selectors.contact_timeline(
+            contact=ticket.contact, user=request.user, limit=2 * TIMELINE_LENGTH
+        )
         timeline = [entry for entry in entries if entry.url != ticket_url][:TIMELINE_LENGTH]
     return {
         "ticket": ticket,

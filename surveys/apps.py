@@ -18,7 +18,7 @@ class SurveysConfig(AppConfig):
         from . import demo, importers, timeline
 
         support_registry.on_ticket_resolved(_ticket_resolved)
-        contacts_registry.register_timeline_source(timeline.contact_timeline)
+        contacts_registry.register_timeline_source(timeline.contact_timeline, permission="surveys.view_response")
         contacts_registry.register_contact_panel(timeline.contact_panel)
         # After "support" (INSTALLED_APPS order): the CSAT answers follow the demo tickets it resolved.
         contacts_registry.register_demo_seeder("surveys", demo.seed_surveys)

@@ -267,7 +267,7 @@ class DealDetailView(PagePermissionMixin, DetailView):
             open_stages=[stage for stage in stages if stage.kind == Stage.Kind.OPEN],
             history=selectors.deal_stage_history(deal),
             orders=deal.orders.order_by("-ordered_at", "-pk"),
-            timeline=contact_timeline(contact=deal.contact) if deal.contact_id else [],
+            timeline=contact_timeline(contact=deal.contact, user=self.request.user) if deal.contact_id else [],
             lose_form=DealLoseForm(),
         )
         return context
