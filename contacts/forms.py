@@ -79,9 +79,17 @@ class ImportUploadForm(StyledFormMixin, forms.Form):
                 f"{settings.IMPORT_MAX_UPLOAD_MB} MB (use `manage.py import_records` for larger files)."
             )
         content = b"".join(upload.chunks())
-        if b"\0" in content[:1_000_000] or content.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        for signatures, what in BINARY_SIGNATURES:
+            if content.startswith(signatures):
+                raise forms.ValidationError(
+                    f"This is {what}, not a CSV text file: save it as “CSV UTF-8” and upload that."
+                )
+        nul = content.find(b"\0")  # anywhere in the file: PostgreSQL text cannot hold it
+        if nul != -1:
+            line = content[:nul].count(b"\n") + 1
             raise forms.ValidationError(
-                "This is not a CSV text file (a spreadsheet, perhaps?): save it as “CSV UTF-8” and upload that."
+                f"This is not a CSV text file: it holds binary data (line {line}). Save it as “CSV UTF-8” and "
+                "upload that."
             )
         try:
             content.decode("utf-8")
@@ -93,3 +101,14 @@ class ImportUploadForm(StyledFormMixin, forms.Form):
         if not content.strip():
             raise forms.ValidationError("This file is empty.")
         return content
+
+
+# What a file that is not CSV text starts with, and what to call it in the message.
+BINARY_SIGNATURES = [
+    ((b"PK\x03\x04", b"PK\x05\x06"), "a spreadsheet or another zipped file (.xlsx, .ods, .zip)"),
+    ((b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",), "an old Excel spreadsheet (.xls)"),
+    ((b"%PDF-",), "a PDF document"),
+    ((b"\x1f\x8b",), "a gzip-compressed file"),
+    ((b"\x89PNG", b"\xff\xd8\xff", b"GIF8"), "an image"),
+    ((b"\xff\xfe", b"\xfe\xff"), "UTF-16 text (Excel’s “Unicode text”)"),
+]

@@ -51,6 +51,8 @@ ROLE_RULES: dict[str, dict[str, tuple[str, ...]]] = {
         "kpis": ALL,
         "auth": ALL,
         "authtoken": ALL,
+        # Failed logins and the locks they set (django-axes): deleting an attempt lifts its lock.
+        "axes": ("view", "delete"),
     },
 }
 ROLE_NAMES = tuple(ROLE_RULES)

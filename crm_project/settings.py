@@ -5,6 +5,7 @@ tasks and the console e-mail backend: a newcomer can try it with one command.
 With DATABASE_URL and REDIS_URL set it is a production-shaped deployment.
 """
 
+import datetime
 import os
 import re
 from pathlib import Path
@@ -56,6 +57,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
+    "axes",
+    "csp",
     # Ours
     "contacts",
     "sales",
@@ -66,7 +69,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "crm_project.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -75,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a login refused for too many failures into a 429 (the page says why).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "crm_project.urls"
@@ -180,6 +187,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The login throttle's backend comes first: it refuses a locked-out login before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "crm_project.login_throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -196,6 +208,9 @@ USE_TZ = True
 CRM_CURRENCY = os.environ.get("CRM_CURRENCY", "EUR")
 # Posts of the public lead form allowed per client address (django-ratelimit syntax: "5/10m").
 LEAD_FORM_RATE = os.environ.get("LEAD_FORM_RATE") or "5/10m"
+# Sites that may show the public lead form in an iframe (CSP frame-ancestors), e.g. "https://www.example.com";
+# "*": any site.
+LEAD_FORM_FRAME_ANCESTORS = env_list("LEAD_FORM_FRAME_ANCESTORS", "*")
 
 # Help desk: SLA hours are calendar hours unless a weekly schedule is given ("mon-fri 09:00-17:00").
 SUPPORT_BUSINESS_HOURS = os.environ.get("SUPPORT_BUSINESS_HOURS", "")
@@ -242,6 +257,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "crm_project.schema.CrmAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Requests per user (anonymous ones: per address) and per client address, whoever sends them.
+    "DEFAULT_THROTTLE_CLASSES": ["crm_project.throttles.UserThrottle", "crm_project.throttles.AddressThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("API_RATE_USER") or "300/minute",
+        "address": os.environ.get("API_RATE_ADDRESS") or "600/minute",
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CRM API",
@@ -267,16 +288,64 @@ SPECTACULAR_SETTINGS = {
 # Security settings that hold in production; DEBUG relaxes the HTTPS-only ones.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Cookies: HTTPS only in production, out of reach of scripts (pages hand the CSRF token to htmx
+# themselves), and not sent along with cross-site requests other than top-level links.
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies of ours stand in front of the app, each appending to X-Forwarded-For; the client's
+# address is the one the farthest of them saw (crm_project.client_address). 0: REMOTE_ADDR, the header ignored.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or "0")
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+# django-ratelimit (the public pages) counts by the same address.
+RATELIMIT_IP_META_KEY = "crm_project.client_address.client_address"
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files, no inline
+# script, style or event handler, no eval; nothing may frame the app. Bootstrap's CSS draws its icons
+# from data: URLs. Charts (Chart.js) and htmx come from our static files too.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# Login throttling (django-axes, counted in the database so that it holds while Redis is down):
+# LOGIN_FAILURE_LIMIT failures for one username from one client address lock that pair for
+# LOGIN_LOCKOUT_MINUTES (each failure within that time of the one before); the same user elsewhere is
+# not locked. An address with LOGIN_FAILURES_PER_ADDRESS failures over any usernames is locked as a whole.
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT") or "5")
+LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES") or "15")
+LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS") or "20")
+AXES_HANDLER = "crm_project.login_throttle.LoginThrottleHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lock lasts its time from the failure that set it
+AXES_RESET_ON_SUCCESS = True  # a user who got in starts again from zero
+AXES_CLIENT_IP_CALLABLE = "crm_project.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "crm_project.login_throttle.lockout_response"
+AXES_VERBOSE = False  # no banner on every start-up
 
 LOGGING = {
     "version": 1,
@@ -287,3 +356,5 @@ LOGGING = {
 
 # CSV import page: the largest file accepted, in megabytes (the command line has no limit).
 IMPORT_MAX_UPLOAD_MB = int(os.environ.get("IMPORT_MAX_UPLOAD_MB", "50"))
+# Requests with a larger body are refused (413) before it is read: the import page's files and room for the form.
+MAX_REQUEST_BODY_MB = int(os.environ.get("MAX_REQUEST_BODY_MB") or IMPORT_MAX_UPLOAD_MB + 1)

@@ -16,3 +16,6 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 # Tasks run in-process in tests; the `celery_worker` fixture switches a test to the real broker.
 CELERY_TASK_ALWAYS_EAGER = True
+# The API throttles count per client address, and every test client is 127.0.0.1: the suite would throttle
+# itself. Off here; the throttle tests (tests/project/test_api_throttles.py) set the rates they test.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"user": None, "address": None}}

@@ -328,13 +328,15 @@ def read_csv(stream: BinaryIO) -> tuple[list[str], Iterator[tuple[int, list[str]
                 start, end = end + 1, reader.line_num  # a quoted cell may span lines: report the first
                 if cells and (cells[0].strip() or "".join(cells).strip()):  # the first cell says it, mostly
                     yield start, cells
-        except csv.Error as error:
-            raise FileProblem(reader.line_num, _csv_reason(error)) from None
+        except csv.Error as error:  # reported where the unreadable record starts (an unclosed quote runs on)
+            raise FileProblem(end + 1, _csv_reason(error)) from None
 
     return header, rows()
 
 
 def _csv_reason(error: csv.Error) -> str:
+    if "unexpected end of data" in str(error):
+        return 'this line cannot be read as CSV: a quoted cell starts here and is never closed (a " is missing)'
     return f"this line cannot be read as CSV ({error})"
 
 

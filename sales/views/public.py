@@ -6,6 +6,7 @@ without anything being stored.
 
 import logging
 
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -15,6 +16,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from contacts.models import Channel
+from crm_project.client_address import client_address
 from crm_project.ratelimits import over_limit
 
 from .. import services
@@ -36,12 +38,17 @@ def web_form_channel() -> Channel:
     return channel
 
 
+# Websites embed these pages in an iframe (the sites in LEAD_FORM_FRAME_ANCESTORS); staff pages stay unframeable.
+embeddable = csp_replace({"frame-ancestors": settings.LEAD_FORM_FRAME_ANCESTORS})
+
+
 @login_not_required
-@xframe_options_exempt  # websites embed this page in an iframe; staff pages stay DENY
+@xframe_options_exempt
+@embeddable
 @require_http_methods(["GET", "HEAD", "POST"])
 def public_lead_form(request):
     if request.method == "POST" and over_limit(request, group="public-lead-form", rate=lead_form_rate):
-        logger.warning("Public lead form: rate limit reached for %s", request.META.get("REMOTE_ADDR"))
+        logger.warning("Public lead form: rate limit reached for %s", client_address(request))
         return render(request, "sales/public_lead_limited.html", status=429)
     form = PublicLeadForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -61,6 +68,7 @@ def public_lead_form(request):
 
 @login_not_required
 @xframe_options_exempt  # shown in the same iframe after sending
+@embeddable
 @require_safe
 def public_lead_thanks(request):
     return render(request, "sales/public_lead_thanks.html")
