@@ -4,6 +4,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
@@ -101,6 +102,14 @@ def build_world() -> World:
         "auth.group": Group.objects.get(name="sales"),
         "auth.user": seller,
         "authtoken.tokenproxy": TokenProxy.objects.get(pk=Token.objects.create(user=seller).pk),
+        # Failed logins as django-axes records them (an admin may read and lift them).
+        "axes.accessattempt": AccessAttempt.objects.create(
+            username=seller.username, ip_address="203.0.113.7", user_agent="", failures_since_start=5
+        ),
+        "axes.accesslog": AccessLog.objects.create(username=seller.username, ip_address="203.0.113.7", user_agent=""),
+        "axes.accessfailurelog": AccessFailureLog.objects.create(
+            username=seller.username, ip_address="203.0.113.7", user_agent="", locked_out=True
+        ),
     }
     world.records = records
     return world
