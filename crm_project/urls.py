@@ -8,6 +8,9 @@ from rest_framework.authtoken.views import obtain_auth_token
 from . import views
 from .api_router import router
 
+# An unknown address under /api/ answers JSON like the rest of the API; elsewhere, the 404 page.
+handler404 = "crm_project.views.not_found"
+
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("search/", views.search, name="search"),
