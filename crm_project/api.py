@@ -111,6 +111,8 @@ class CsvExportMixin:
         )
         if not mode:
             return super().list(request, *args, **kwargs)
+        if self.paginator is not None and hasattr(self.paginator, "check_query"):
+            self.paginator.check_query(request)  # an export has no pages, but a bad ?page= is still a mistake
         if mode not in self.export_modes():
             raise ValidationError({"export": [f"Choose one of: {', '.join(self.export_modes())}."]})
         queryset = self.filter_queryset(self.get_queryset())

@@ -252,7 +252,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["crm_project.permissions.ModelPermissions"],
     # The FilterSets of the pages do search (?q=) and ordering (?ordering=) for the API too.
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["crm_project.api_input.StrictFilterBackend"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "crm_project.api_input.ContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "crm_project.pagination.ApiPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "crm_project.schema.CrmAutoSchema",
@@ -275,6 +276,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The API reads forms too, but documents (and so its clients and fuzz tests send) JSON.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     "ENUM_NAME_OVERRIDES": {
         "InteractionKindEnum": "contacts.models.Interaction.Kind",
         "DealKindEnum": "sales.models.Deal.Kind",

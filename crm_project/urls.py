@@ -11,6 +11,9 @@ from .login_throttle import AdminLoginForm, AuthTokenView, LoginForm
 # The admin's login goes through the login throttle too, and says so when it refuses.
 admin.site.login_form = AdminLoginForm
 
+# An unknown address under /api/ answers JSON like the rest of the API; elsewhere, the 404 page.
+handler404 = "crm_project.views.not_found"
+
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("search/", views.search, name="search"),

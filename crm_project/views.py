@@ -3,12 +3,20 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from contacts import selectors as contact_selectors
 
 from .celery import app as celery_app
+
+
+def not_found(request, exception):
+    """404: JSON for the API (a malformed id does not match its routes), the HTML page elsewhere."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
 
 
 def dashboard(request):

@@ -3,6 +3,7 @@
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
+from drf_spectacular.utils import extend_schema_field
 
 from contacts.filters import (
     SEARCH_INPUT,
@@ -151,6 +152,7 @@ class DealFilter(DrillDownFiltersMixin, django_filters.FilterSet):
     def filter_search(self, queryset, name, value):
         return _search(queryset, ("title", "company__name", "contact__last_name", "contact__email"), value)
 
+    @extend_schema_field({"type": "string", "pattern": "^[1-9][0-9]{3}-(0[1-9]|1[0-2])$", "example": "2026-03"})
     def filter_close_month(self, queryset, name, value):
         return queryset.filter(expected_close_date__year=value.year, expected_close_date__month=value.month)
 

@@ -3,7 +3,6 @@
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -49,8 +48,12 @@ class TicketSerializer(serializers.ModelSerializer):
         help_text="The deadline that matters now: the first response until answered, then the resolution."
     )
     is_overdue = serializers.SerializerMethodField(help_text="Open and past the deadline that matters now.")
-    first_response_hours = serializers.FloatField(read_only=True, help_text="Hours from creation to the first reply.")
-    resolution_hours = serializers.FloatField(read_only=True, help_text="Hours from creation to the latest resolve.")
+    first_response_hours = serializers.FloatField(
+        read_only=True, allow_null=True, help_text="Hours from creation to the first reply."
+    )
+    resolution_hours = serializers.FloatField(
+        read_only=True, allow_null=True, help_text="Hours from creation to the latest resolve."
+    )
     first_response_met_sla = serializers.BooleanField(
         read_only=True,
         allow_null=True,
@@ -107,7 +110,7 @@ class TicketSerializer(serializers.ModelSerializer):
     def _next_due_at(ticket: Ticket):
         return ticket.first_response_due_at if ticket.first_response_at is None else ticket.resolution_due_at
 
-    @extend_schema_field(OpenApiTypes.DATETIME)
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_next_due_at(self, ticket: Ticket):
         due = self._next_due_at(ticket)
         return serializers.DateTimeField().to_representation(due) if due else None

@@ -3,6 +3,7 @@
 import django_filters
 from django import forms
 from django.db.models import Q
+from drf_spectacular.utils import extend_schema_field
 
 from contacts.filters import (
     DATE_INPUT,
@@ -42,6 +43,7 @@ class SurveyFilter(django_filters.FilterSet):
             queryset = queryset.filter(Q(name__icontains=term) | Q(question__icontains=term))
         return queryset
 
+    @extend_schema_field({"type": "string", "enum": [value for value, _ in ACTIVE_CHOICES]})
     def filter_active(self, queryset, name, value):
         return queryset.filter(is_active=value == "true")
 
@@ -127,6 +129,8 @@ class ResponseFilter(DrillDownFiltersMixin, django_filters.FilterSet):
             )
         return queryset
 
+    # The choices are grouped by survey kind; the schema lists the bands themselves.
+    @extend_schema_field({"type": "string", "enum": [band for _, bands in BAND_CHOICES for band, _ in bands]})
     def filter_band(self, queryset, name, value):
         return queryset.filter(band_condition(value))
 

@@ -45,25 +45,39 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+# Test modules elsewhere import these fixtures (tests/security/test_stored_xss.py); each import is a fixture of its
+# own, but Playwright's sync API runs one instance per thread, so they share this one Chromium.
+_shared: dict = {"users": 0}
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the session."""
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an asyncio loop running in this thread; without this, Django refuses
-    # ORM calls from the test (SynchronousOnlyOperation). Restored when the browser goes away.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    if not _shared["users"]:
+        # Playwright's sync API keeps an asyncio loop running in this thread; without this, Django refuses
+        # ORM calls from the test (SynchronousOnlyOperation). Restored when the browser goes away.
+        _shared["previous"] = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+        _shared["playwright"] = sync_playwright().start()
+        _shared["chromium"] = _shared["playwright"].chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+    _shared["users"] += 1
     try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            yield chromium
-            chromium.close()
+        yield _shared["chromium"]
     finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+        _shared["users"] -= 1
+        if not _shared["users"]:
+            try:
+                _shared["chromium"].close()
+                _shared["playwright"].stop()
+            finally:
+                if _shared["previous"] is None:
+                    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+                else:
+                    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = _shared["previous"]
 
 
 class PageWatcher:
