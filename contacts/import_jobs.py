@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from crm_project import outbox
 from crm_project.services import refuse
 
 from .importing import ImportResult, records_import
@@ -80,7 +81,7 @@ def import_job_create(*, kind: str, file_name: str, content: bytes, skip_bad_row
     )
     from .tasks import check_import_job
 
-    transaction.on_commit(lambda: check_import_job.delay(job.pk))
+    outbox.enqueue_on_commit(check_import_job, job.pk)  # the job's status is the outbox: checking
     return job
 
 
@@ -114,11 +115,19 @@ def import_job_check(*, job_id: int) -> None:
     except Exception:
         logger.exception("Checking import job %s failed", job_id)
         job.status, job.summary = ImportJob.Status.FAILED, "The file could not be checked: nothing was imported."
-        job.save(update_fields=["status", "summary"])
+        _save_if_still_checking(job, ["status", "summary"])
         raise
     _keep_result(job, result)
     job.status = ImportJob.Status.CHECKED
-    job.save()
+    _save_if_still_checking(job)
+
+
+@transaction.atomic
+def _save_if_still_checking(job: ImportJob, fields: list[str] | None = None) -> None:
+    # A check delivered twice (the outbox hands pending work over again) must not put back a job that the
+    # other check finished and the user already confirmed.
+    if ImportJob.objects.select_for_update().filter(pk=job.pk, status=ImportJob.Status.CHECKING).exists():
+        job.save(update_fields=fields)
 
 
 @transaction.atomic
@@ -135,8 +144,23 @@ def import_job_confirm(*, job: ImportJob, skip_bad_rows: bool) -> ImportJob:
     job.save(update_fields=["skip_bad_rows", "status", "rows_done"])
     from .tasks import run_import_job
 
-    transaction.on_commit(lambda: run_import_job.delay(job.pk))
+    outbox.enqueue_on_commit(run_import_job, job.pk)  # the job's status is the outbox: queued
     return job
+
+
+def import_jobs_dispatch_pending(created_before) -> int:
+    """The outbox's dispatch: queue again the check of jobs still checking and the run of jobs still queued
+    (made before then). Each task claims its job by status, so a job queued twice runs once."""
+    from .tasks import check_import_job, run_import_job
+
+    queued = 0
+    jobs = ImportJob.objects.filter(
+        status__in=[ImportJob.Status.CHECKING, ImportJob.Status.QUEUED], created_at__lt=created_before
+    )
+    for job_id, status in jobs.order_by("pk").values_list("pk", "status"):
+        task = check_import_job if status == ImportJob.Status.CHECKING else run_import_job
+        queued += outbox.enqueue(task, job_id)
+    return queued
 
 
 def import_job_run(*, job_id: int) -> None:

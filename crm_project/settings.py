@@ -118,11 +118,16 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # A dead or hung Redis must not take staff pages down with it, nor slow each request down: short
+            # timeouts, and after a failure the cache is not asked again for a few seconds (crm_project/cache.py).
+            "BACKEND": "crm_project.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "crm",
-            # A dead Redis must not take staff pages down with it.
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {
+                "socket_connect_timeout": float(os.environ.get("CACHE_TIMEOUT_SECONDS", "0.5")),
+                "socket_timeout": float(os.environ.get("CACHE_TIMEOUT_SECONDS", "0.5")),
+                "down_retry_seconds": float(os.environ.get("CACHE_DOWN_RETRY_SECONDS", "5")),
+            },
         }
     }
 else:
@@ -132,10 +137,30 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# Every task is safe to run twice (they claim their rows or upsert): a message is acknowledged once the task
+# is done, and one whose worker died mid-task goes back to the queue.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
+# A dead broker fails a publish at once, a hung one in the socket timeout (above the worker's 1 s
+# BRPOP wait); crm_project/outbox.py then stops trying for a while and the work waits in the database.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "socket_timeout": 3,
+    "max_retries": 0,  # a publish that cannot connect fails at once (workers reconnect on their own terms)
+    # A message taken by a worker that died is handed out again after this long: above the longest task.
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+}
+# No task's return value is read (but the worker probe's): with results on, publishing a task with Redis down
+# waits some 20 s for the result store before failing.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+CELERY_REDIS_SOCKET_TIMEOUT = 10
+# Work queued for later (survey e-mails, import jobs) is kept in the database first; what the broker did not
+# take (Redis down) is handed to it again by a periodic dispatch once it is older than this.
+OUTBOX_GRACE_SECONDS = int(os.environ.get("OUTBOX_GRACE_SECONDS", "60"))
 CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "UTC")
 # KPIs: open periods (and whatever changed) are recomputed this often; all history nightly.
 KPI_REFRESH_SECONDS = int(os.environ.get("KPI_REFRESH_SECONDS", "300"))
@@ -165,6 +190,10 @@ CELERY_BEAT_SCHEDULE = {
     "send-kpi-digest": {
         "task": "kpis.tasks.send_weekly_digest",
         "schedule": crontab(day_of_week="mon", hour=7, minute=0),
+    },
+    "dispatch-pending-work": {
+        "task": "crm_project.tasks.dispatch_pending",
+        "schedule": 60,
     },
     "clear-expired-sessions": {
         "task": "crm_project.tasks.clear_expired_sessions",

@@ -11,11 +11,13 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from kpis import presentation as show
 from kpis.definitions.base import Kpi, registry
+from kpis.models import KpiDigestDelivery
 from kpis.periods import Period, local_today, period_containing
 from kpis.selectors import kpi_board, kpi_targets
 
@@ -115,11 +117,15 @@ def digest_recipients():
 
 
 def kpis_digest_send(*, today: datetime.date | None = None) -> int:
-    """E-mail the weekly digest to every manager; returns how many were sent."""
+    """E-mail the weekly digest to every manager who has not had this week's; returns how many were sent.
+
+    Each e-mail goes out in the transaction that records it (KpiDigestDelivery, unique per week and manager):
+    a second run, at once or later, sends nobody a second digest; a failed send records nothing."""
     recipients = digest_recipients()
     if not recipients:
         return 0
     content = digest_content(today)
+    week_start = content["week"].start
     subject = f"KPIs of week {content['week'].label()}"
     sent = 0
     for user in recipients:
@@ -130,5 +136,11 @@ def kpis_digest_send(*, today: datetime.date | None = None) -> int:
             to=[user.email],
         )
         message.attach_alternative(render_to_string("kpis/email/digest.html", context), "text/html")
-        sent += message.send()
+        try:
+            with transaction.atomic():
+                # Claims the e-mail: a concurrent run waits on this row, then finds it taken.
+                KpiDigestDelivery.objects.create(week_start=week_start, recipient=user)
+                sent += message.send()
+        except IntegrityError:
+            continue  # this manager has this week's digest already
     return sent

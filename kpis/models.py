@@ -145,3 +145,21 @@ class KpiCohortCell(models.Model):
 
     def __str__(self):
         return f"cohort {self.cohort:%Y-%m} +{self.offset} {self.dimension}={self.segment}: {self.retained}/{self.size}"
+
+
+class KpiDigestDelivery(models.Model):
+    """The weekly digest of one week as sent to one manager. The row is written in the transaction that sends
+    the e-mail, and is unique: two schedulers, or a task run again, send each manager one digest a week."""
+
+    week_start = models.DateField()
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-week_start", "recipient"]
+        constraints = [
+            models.UniqueConstraint(fields=["week_start", "recipient"], name="kpidigestdelivery_once_a_week"),
+        ]
+
+    def __str__(self):
+        return f"digest of the week of {self.week_start} to {self.recipient}"

@@ -1,8 +1,11 @@
 """Refreshing KPI snapshots: compute with the registry's SQL, write in bulk, one scope at a time."""
 
+import contextlib
 import datetime
+import hashlib
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -172,28 +175,86 @@ def _upsert_by_copy(rows: list[tuple]) -> None:
         )
 
 
-def _acquire(scope: str) -> str | None:
-    """A lock that expires, in the cache; None when the cache cannot be reached (the upserts stay safe)."""
+# Refresh locks held by this thread (its database session): {scope: (token, "advisory" | "cache" | None)}.
+# Refuses a refresh started from inside another of the same scope: an advisory lock is re-entrant in a session.
+_local = threading.local()
+
+
+def _held() -> dict[str, tuple[str, str | None]]:
+    return _local.__dict__.setdefault("held", {})
+
+
+INTERRUPTED = "Interrupted: the process running it stopped before the end (a later refresh redid it)."
+
+
+def _advisory_key(scope: str) -> int:
+    digest = hashlib.blake2b(f"crm:kpis-refresh:{scope}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _acquire(scope: str) -> str:
+    """Take the refresh lock of `scope` or raise RefreshBusy; returns the token that releases it.
+
+    On PostgreSQL, a session advisory lock: it holds across processes and machines without Redis, and dies
+    with the connection, so a worker killed mid-refresh does not keep the next one out. Elsewhere (SQLite,
+    one process) a lock that expires in the cache, skipped when the cache is unreachable."""
+    scope = scope[:100]
     token = uuid.uuid4().hex
+    if scope in _held():
+        raise RefreshBusy(f"A refresh of {scope} is already running.")
+    kind = _take_advisory_lock(scope) if connection.vendor == "postgresql" else _take_cache_lock(scope, token)
+    _held()[scope] = (token, kind)
+    return token
+
+
+def _take_advisory_lock(scope: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_advisory_key(scope)])
+        if not cursor.fetchone()[0]:
+            raise RefreshBusy(f"A refresh of {scope} is already running.")
+    # Holding the lock, a run of this scope still marked running was cut short (its process died).
+    KpiRefresh.objects.filter(scope=scope, status=KpiRefresh.Status.RUNNING).update(
+        status=KpiRefresh.Status.FAILED, finished_at=timezone.now(), error=INTERRUPTED
+    )
+    return "advisory"
+
+
+def _take_cache_lock(scope: str, token: str) -> str | None:
     try:
         if not cache.add(f"kpis:lock:{scope}", token, timeout=LOCK_SECONDS):
             raise RefreshBusy(f"A refresh of {scope} is already running.")
     except RefreshBusy:
         raise
-    except Exception:  # cache unreachable: refresh anyway
+    except Exception:  # cache unreachable: refresh anyway (the upserts stay safe)
         logger.warning("KPI refresh lock unavailable; refreshing without it", exc_info=True)
         return None
-    return token
+    return "cache"
 
 
 def _release(scope: str, token: str | None) -> None:
-    if token is None:
+    scope = scope[:100]
+    held = _held().get(scope)
+    if held is None or held[0] != token:
         return
+    del _held()[scope]
     try:
-        if cache.get(f"kpis:lock:{scope}") == token:
+        if held[1] == "advisory":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [_advisory_key(scope)])
+        elif held[1] == "cache" and cache.get(f"kpis:lock:{scope}") == token:
             cache.delete(f"kpis:lock:{scope}")
     except Exception:
         logger.warning("KPI refresh lock could not be released", exc_info=True)
+
+
+@contextlib.contextmanager
+def refresh_lock(scope: str):
+    """Hold the refresh lock of `scope` (RefreshBusy when another holds it) for the block."""
+    token = _acquire(scope)
+    try:
+        yield
+    finally:
+        _release(scope, token)
 
 
 def _bump_generation() -> None:

@@ -19,7 +19,7 @@ def refresh_open_periods() -> None:
     except services.RefreshBusy:
         logger.info("KPI refresh of open periods skipped: one is running")
         return
-    kpis_cohorts_refresh()
+    _refresh_cohorts()
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -30,7 +30,16 @@ def refresh_all_history() -> None:
     except services.RefreshBusy:
         logger.info("Nightly KPI refresh skipped: one is running")
         return
-    kpis_cohorts_refresh()
+    _refresh_cohorts()
+
+
+def _refresh_cohorts() -> None:
+    # Under its own lock: two at once would both empty the table, and the second insert would collide.
+    try:
+        with services.refresh_lock("cohorts"):
+            kpis_cohorts_refresh()
+    except services.RefreshBusy:
+        logger.info("Cohort refresh skipped: one is running")
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -1,8 +1,9 @@
 """Extension point for higher apps: `surveys` registers what happens when a ticket is resolved.
 
 `support` must not import `surveys`; surveys calls `on_ticket_resolved(fn)` from its
-AppConfig.ready(), and the resolve service calls every listener after its transaction
-commits, with the ticket's id.
+AppConfig.ready(), and the resolve service calls every listener inside its transaction,
+with the ticket's id: what a listener writes is committed with the resolution or not at all
+(work for later it leaves in the database, and queues after commit).
 """
 
 from collections.abc import Callable

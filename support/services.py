@@ -186,8 +186,7 @@ def ticket_resolve(*, ticket: Ticket, actor: User | None) -> Ticket:
     ticket.resolved_at = timezone.now()
     ticket.save(update_fields=["status", "resolved_at", "updated_at"])
     _event(ticket, TicketEvent.Verb.RESOLVED, actor, at=ticket.resolved_at)
-    ticket_id = ticket.pk
-    transaction.on_commit(lambda: registry.ticket_resolved(ticket_id))
+    registry.ticket_resolved(ticket.pk)  # in this transaction: the survey invitations it makes are ours too
     return ticket
 
 

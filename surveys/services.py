@@ -7,6 +7,7 @@ answers (mail scanners open links too).
 
 import datetime
 import secrets
+from smtplib import SMTPRecipientsRefused
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contacts.models import Contact
+from crm_project import outbox
 from crm_project.services import refuse
 
 from .models import DEFAULT_LABELS, MAX_COMMENT, Invitation, Response, Survey, SurveyKind, hash_token  # noqa: F401
@@ -62,15 +64,32 @@ def invitations_create(
         Invitation(survey=survey, contact=contact, ticket=ticket, created_at=now)
         for contact in eligible_contacts(survey=survey, contacts=contacts, quiet_days=quiet_days).order_by("pk")
     )
-    ids = [invitation.pk for invitation in invitations]
-    if ids:
-        from .tasks import send_invitations
-
-        batch = settings.SURVEY_SEND_BATCH
-        for start in range(0, len(ids), batch):
-            chunk = ids[start : start + batch]
-            transaction.on_commit(lambda chunk=chunk: send_invitations.delay(chunk))
+    # The invitations are the outbox: unsent, they wait here until a worker sends them (Redis down or not).
+    for chunk in _batches([invitation.pk for invitation in invitations]):
+        outbox.enqueue_on_commit(_send_task(), chunk)
     return invitations
+
+
+def _send_task():
+    from .tasks import send_invitations
+
+    return send_invitations
+
+
+def _batches(ids: list[int]) -> list[list[int]]:
+    batch = settings.SURVEY_SEND_BATCH
+    return [ids[start : start + batch] for start in range(0, len(ids), batch)]
+
+
+def pending_invitations():
+    """Invitations made by the CRM and not sent yet (nor given up: no address, opted out)."""
+    return Invitation.objects.filter(sent_at__isnull=True, send_error="", external_id="")
+
+
+def invitations_dispatch_pending(created_before: datetime.datetime) -> int:
+    """The outbox's dispatch: queue the sending of invitations still unsent that were made before then."""
+    ids = list(pending_invitations().filter(created_at__lt=created_before).order_by("pk").values_list("pk", flat=True))
+    return sum(outbox.enqueue(_send_task(), chunk) for chunk in _batches(ids))
 
 
 def _email_for(invitation: Invitation, token: str) -> EmailMultiAlternatives:
@@ -95,8 +114,12 @@ def _email_for(invitation: Invitation, token: str) -> EmailMultiAlternatives:
 
 
 def invitations_send(*, invitation_ids: list[int]) -> int:
-    """Send the unsent invitations among these; a second run sends nothing twice. Returns how many went."""
-    sent = 0
+    """Send the unsent invitations among these; a second run sends nothing twice. Returns how many went.
+
+    Each invitation is claimed (its row locked, SKIP LOCKED) and marked sent in the transaction that sends
+    it: two workers given the same batch send each e-mail once, and a worker killed mid-batch leaves the
+    unsent ones pending for the next run."""
+    sent, refused = 0, []
     with get_connection() as connection:
         for invitation_id in invitation_ids:
             with transaction.atomic():
@@ -106,7 +129,12 @@ def invitations_send(*, invitation_ids: list[int]) -> int:
                     .filter(pk=invitation_id, sent_at__isnull=True)
                     .first()
                 )
-                if invitation is None or invitation.contact.email_opt_out or not invitation.contact.email:
+                if invitation is None:
+                    continue  # sent already, or being sent by another worker right now
+                if invitation.contact.email_opt_out or not invitation.contact.email:
+                    # Given up for good, so that the outbox stops offering it.
+                    reason = "The contact opted out of e-mails." if invitation.contact.email else "No e-mail address."
+                    Invitation.objects.filter(pk=invitation.pk).update(send_error=reason)
                     continue
                 token = new_token()
                 invitation.token_hash = hash_token(token)
@@ -114,13 +142,21 @@ def invitations_send(*, invitation_ids: list[int]) -> int:
                 invitation.expires_at = invitation.sent_at + datetime.timedelta(days=settings.SURVEY_LINK_DAYS)
                 invitation.save(update_fields=["token_hash", "sent_at", "expires_at"])
                 # Sent inside the transaction: if sending fails, nothing is marked sent and a retry sends it.
-                connection.send_messages([_email_for(invitation, token)])
+                try:
+                    connection.send_messages([_email_for(invitation, token)])
+                except SMTPRecipientsRefused:
+                    transaction.set_rollback(True)
+                    refused.append(invitation.pk)
+                    continue
                 sent += 1
+    # A refused address fails the same way every time: given up, so that the outbox does not offer it forever.
+    Invitation.objects.filter(pk__in=refused).update(send_error="The mail server refused the address.")
     return sent
 
 
 def invite_after_ticket_resolved(ticket_id: int) -> None:
-    """Support calls this after a ticket is resolved: the automatic CSAT surveys go to its contact."""
+    """Support calls this inside the transaction that resolves a ticket: the automatic CSAT surveys go to its
+    contact (the invitations are written with the resolution; the e-mails go after commit)."""
     from support.models import Ticket
 
     ticket = Ticket.objects.select_related("contact").filter(pk=ticket_id).first()

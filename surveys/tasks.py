@@ -15,4 +15,5 @@ def send_invitations(invitation_ids: list[int]) -> int:
 
 @shared_task(autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=3)
 def invite_after_ticket_resolved(ticket_id: int) -> None:
+    """No longer queued (resolving a ticket invites in its own transaction); kept for messages in flight."""
     services.invite_after_ticket_resolved(ticket_id)
