@@ -19,8 +19,12 @@ class ContactsConfig(AppConfig):
         # The role groups come from a data migration; this keeps them (and their permissions)
         # whole after every migrate and after a test database flush.
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="contacts.sync_roles")
-        from . import importers, registry
+        from audit.recording import register
 
+        from . import importers, models, registry
+
+        register(models.Company)
+        register(models.Contact)
         registry.register_importer(importers.CompanyImporter())
         registry.register_importer(importers.ContactImporter())
         registry.register_importer(importers.InteractionImporter())

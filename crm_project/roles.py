@@ -51,6 +51,8 @@ ROLE_RULES: dict[str, dict[str, tuple[str, ...]]] = {
         "kpis": ALL,
         "auth": ALL,
         "authtoken": ALL,
+        # The trail is written by the app only; administrators read it and restore deleted records.
+        "audit": ("view", "restore"),
     },
 }
 ROLE_NAMES = tuple(ROLE_RULES)

@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("surveys.urls")),
     path("", include("support.urls")),
     path("kpis/", include("kpis.urls")),
+    path("audit/", include("audit.urls")),
     path("api/", include(router.urls)),
     path("api/auth/token/", obtain_auth_token, name="api_token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
