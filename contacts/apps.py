@@ -19,11 +19,14 @@ class ContactsConfig(AppConfig):
         # The role groups come from a data migration; this keeps them (and their permissions)
         # whole after every migrate and after a test database flush.
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="contacts.sync_roles")
+        from audit.recording import register
         from crm_project import outbox
 
-        from . import import_jobs, importers, registry
+        from . import import_jobs, importers, models, registry
 
         outbox.register("import jobs", import_jobs.import_jobs_dispatch_pending)
+        register(models.Company)
+        register(models.Contact)
         registry.register_importer(importers.CompanyImporter())
         registry.register_importer(importers.ContactImporter())
         registry.register_importer(importers.InteractionImporter())

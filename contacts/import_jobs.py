@@ -13,6 +13,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from audit.context import acting
+from audit.models import AuditEntry
 from crm_project import outbox
 from crm_project.services import refuse
 
@@ -173,7 +175,9 @@ def import_job_run(*, job_id: int) -> None:
     job = ImportJob.objects.get(pk=job_id)
     _report_progress(job_id)(0)
     try:
-        result = _run(job, dry_run=False)
+        # The audit trail names the user who uploaded and confirmed the file.
+        with acting(user=job.created_by, source=AuditEntry.Source.IMPORT, note=f"Import {job.pk}: {job.file_name}"):
+            result = _run(job, dry_run=False)
     except Exception:
         logger.exception("Import job %s failed", job_id)
         job.status, job.summary = ImportJob.Status.FAILED, "The import failed unexpectedly: nothing was imported."

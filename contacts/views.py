@@ -6,6 +6,7 @@ from django.urls import reverse_lazy
 from django.views import View
 from django.views.generic import DetailView
 
+from audit.views import RecordHistoryMixin
 from crm_project.permissions import PagePermissionMixin
 from crm_project.views_mixins import (
     FilteredListView,
@@ -32,7 +33,7 @@ class ContactListView(FilteredListView):
         return selectors.contact_list()
 
 
-class ContactDetailView(PagePermissionMixin, DetailView):
+class ContactDetailView(RecordHistoryMixin, PagePermissionMixin, DetailView):
     permission_required = "contacts.view_contact"
     template_name = "contacts/contact_detail.html"
 
@@ -137,7 +138,7 @@ class CompanyListView(FilteredListView):
         return selectors.company_list()
 
 
-class CompanyDetailView(PagePermissionMixin, DetailView):
+class CompanyDetailView(RecordHistoryMixin, PagePermissionMixin, DetailView):
     permission_required = "contacts.view_company"
     template_name = "contacts/company_detail.html"
 

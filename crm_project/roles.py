@@ -53,6 +53,8 @@ ROLE_RULES: dict[str, dict[str, tuple[str, ...]]] = {
         "authtoken": ALL,
         # Failed logins and the locks they set (django-axes): deleting an attempt lifts its lock.
         "axes": ("view", "delete"),
+        # The trail is written by the app only; administrators read it and restore deleted records.
+        "audit": ("view", "restore"),
     },
 }
 ROLE_NAMES = tuple(ROLE_RULES)

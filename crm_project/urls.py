@@ -39,6 +39,7 @@ urlpatterns = [
     path("", include("surveys.urls")),
     path("", include("support.urls")),
     path("kpis/", include("kpis.urls")),
+    path("audit/", include("audit.urls")),
     path("api/", include(router.urls)),
     path("api/auth/token/", AuthTokenView.as_view(), name="api_token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

@@ -10,9 +10,13 @@ class SalesConfig(AppConfig):
         from .defaults import on_post_migrate
 
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="sales.defaults")
+        from audit.recording import register
         from contacts import registry
 
-        from . import demo, importers, panels, timeline
+        from . import demo, importers, models, panels, timeline
+
+        for model in (models.Lead, models.Deal, models.Order, models.Subscription):
+            register(model)
 
         registry.register_timeline_source(timeline.contact_timeline, permission="sales.view_deal")
         registry.register_search_provider(timeline.search_leads)

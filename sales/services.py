@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from audit import recording as audit
 from contacts.models import Company, Contact, normalize_email
 from crm_project.services import apply_and_save, refuse
 
@@ -146,7 +147,7 @@ def leads_assign(*, leads: list[Lead], owner: User, actor: User | None = None) -
     changed = [lead for lead in locked if lead.owner_id != owner.pk]
     for lead in changed:
         lead.owner = owner
-    Lead.objects.bulk_update(changed, ["owner"])
+    audit.bulk_update(changed, ["owner"])
     SalesEvent.objects.bulk_create(
         SalesEvent(verb=SalesEvent.Verb.LEAD_ASSIGNED, actor=actor, lead=lead, note=f"to {owner}") for lead in changed
     )
@@ -579,7 +580,7 @@ def subscriptions_expire_due(*, today: datetime.date | None = None) -> int:
     )
     for subscription in due:
         subscription.outcome = Subscription.Outcome.EXPIRED
-    Subscription.objects.bulk_update(due, ["outcome"])
+    audit.bulk_update(due, ["outcome"])
     for subscription in due:
         _event(SalesEvent.Verb.SUBSCRIPTION_EXPIRED, subscription=subscription, contact=subscription.contact)
         _churn_if_nothing_left(subscription.contact, subscription, None)

@@ -10,9 +10,12 @@ class SupportConfig(AppConfig):
         from .defaults import on_post_migrate
 
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="support.defaults")
+        from audit.recording import register
         from contacts import registry
 
-        from . import demo, importers, panels, timeline
+        from . import demo, importers, models, panels, timeline
+
+        register(models.Ticket)
 
         registry.register_timeline_source(timeline.contact_timeline, permission="support.view_ticket")
         registry.register_search_provider(timeline.search_tickets)

@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from audit import recording as audit
 from contacts.models import Contact
 from crm_project.services import apply_and_save, refuse
 from crm_project.templatetags.crm import display_name
@@ -231,7 +232,7 @@ def tickets_close_resolved(*, older_than_days: int) -> int:
         ticket.closed_at = now
     for ticket in due:
         ticket.updated_at = now
-    Ticket.objects.bulk_update(due, ["status", "closed_at", "updated_at"])
+    audit.bulk_update(due, ["status", "closed_at", "updated_at"])
     TicketEvent.objects.bulk_create(
         TicketEvent(ticket=ticket, verb=TicketEvent.Verb.CLOSED, at=now, note="automatically") for ticket in due
     )

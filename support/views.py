@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import DetailView
 
+from audit.views import RecordHistoryMixin
 from contacts import selectors as contact_selectors
 from contacts.models import Contact
 from crm_project.permissions import PagePermissionMixin
@@ -139,7 +140,7 @@ def ticket_page_context(
     }
 
 
-class TicketDetailView(PagePermissionMixin, DetailView):
+class TicketDetailView(RecordHistoryMixin, PagePermissionMixin, DetailView):
     permission_required = "support.view_ticket"
     template_name = "support/ticket_detail.html"
 

@@ -14,7 +14,11 @@ rules hold across the columns of a row and against the database, and how a row b
   written with one upsert by external_id (so importing the same file again updates the same records);
 - on PostgreSQL the new records of a batch go in by COPY while the next batch is read and parsed (see
   `Upserter.wait`); `bench/import_contacts.py` measures an import of 100,000 contacts;
-- after a commit that wrote something, the history listeners hear from which instant history changed.
+- after a commit that wrote something, the history listeners hear from which instant history changed;
+- records of audited kinds get their audit trail set-wise, a few statements per batch: an entry per record
+  the batch created, by one INSERT ... SELECT run right after the batch's COPY (in its thread), and an entry
+  per record it changed, with the fields' old and new values, in one bulk insert (see `audit.recording`);
+  the author is whoever `audit.context` names.
 """
 
 import codecs
@@ -34,10 +38,12 @@ from django.db import DatabaseError, transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from audit import recording as audit
+from audit.models import AuditEntry
 from contacts import registry
 
 from .columns import CellError, ExternalIdRef, Parser, Reference
-from .writer import Upserter
+from .writer import Upserter, insert
 
 logger = logging.getLogger(__name__)
 
@@ -231,6 +237,7 @@ class ImportRun:
         self.accepted: dict[str, Mapping] = {}
         self.since: datetime.datetime | None = None
         self.batch_created: set[str] = set()  # external ids of the batch's rows that are new records
+        self.audited = audit.is_audited(spec.model)
         self._noted: set[str] = set()
 
     @property
@@ -517,8 +524,12 @@ def _import_batch(spec, run: ImportRun, rows: list[Row], upserter: Upserter) -> 
         )
     if not run.writing or not changed:
         return
+    audit_created = None
+    if run.audited:
+        _audit_changed(spec, run, changed, existing, compared, compared_of)
+        audit_created = _audit_created(spec, run)
     later = self_refs or spec.needs_ids  # what comes after the write needs the rows in
-    upserter.upsert([record for _, record in changed], run.now, existing, background=not later)
+    upserter.upsert([record for _, record in changed], run.now, existing, background=not later, then=audit_created)
     if not later:
         return
     rows = [row for row, _ in changed]
@@ -526,6 +537,46 @@ def _import_batch(spec, run: ImportRun, rows: list[Row], upserter: Upserter) -> 
     ids.update(upserter.ids(list(run.batch_created)))
     _point_at_rows_above(run, upserter, rows, ids, self_refs)
     spec.after_write(rows, ids, run)
+
+
+def _audit_changed(spec, run: ImportRun, changed, existing, compared, compared_of) -> None:
+    """The audit entries of the batch's records that existed: the old and new value of each field that differs,
+    in one bulk insert (the connection is free: `existing` waited for the batch before)."""
+    if not existing:  # a batch of new records only
+        return
+    deferred = {column.name: column.field for column in spec.self_references()}
+    updates = []
+    for row, record in changed:
+        old = existing.get(record[EXTERNAL_ID])
+        if old is None:
+            continue
+        # A reference to a row above in the file is written afterwards: its value is not known here.
+        unknown = {deferred[name] for name in row.deferred} if row.deferred else ()
+        updates.append(
+            (
+                old[0],
+                {
+                    name: (before, after)
+                    for name, before, after in zip(compared, old[1:], compared_of(record), strict=True)
+                    if before != after and name not in unknown
+                },
+            )
+        )
+    if updates:
+        insert(AuditEntry, audit.change_rows(spec.model, updates, run.now, note=_audit_note(spec)), run.now)
+
+
+def _audit_created(spec, run: ImportRun) -> tuple[str, list] | None:
+    """The statement that writes an entry per record the batch creates, once they are in (`Upserter.upsert`'s
+    `then`: on PostgreSQL, in the thread of their COPY, while the next batch is read)."""
+    if not run.batch_created:
+        return None
+    ids = spec.model._default_manager.filter(external_id__any_of=run.batch_created).exclude(external_id="")
+    return audit.created_rows_statement(ids.order_by().values_list("id", flat=True), run.now, note=_audit_note(spec))
+
+
+def _audit_note(spec) -> str:
+    return f"CSV import of {spec.kind}"
 
 
 def _point_at_rows_above(run: ImportRun, upserter: Upserter, rows: list[Row], ids: dict[str, int], self_refs) -> None:

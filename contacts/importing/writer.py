@@ -199,8 +199,9 @@ class _Table:
         with connection.wrap_database_errors:
             _copy(cursor.cursor, table or self.table, self.names, self.binary_types, params)
 
-    def copy_in_background(self, background: "_Background", params: list) -> None:
-        """PostgreSQL: COPY the rows into the table from another thread (its errors come with `wait`).
+    def copy_in_background(self, background: "_Background", params: list, then: tuple[str, list] | None) -> None:
+        """PostgreSQL: COPY the rows into the table from another thread (its errors come with `wait`), then run
+        the statement `then`, if any, there too.
 
         Their foreign keys are checked there and then rather than all at the commit, which would be a second
         or so for 100,000 rows with nothing else to do meanwhile: SET CONSTRAINTS ... IMMEDIATE checks what
@@ -221,6 +222,8 @@ class _Table:
                 if keys:
                     cursor.execute(f"SET CONSTRAINTS {keys} IMMEDIATE")
                     cursor.execute(f"SET CONSTRAINTS {keys} DEFERRED")
+                if then is not None:
+                    cursor.execute(*then)
 
         background.start(work)
 
@@ -280,10 +283,20 @@ class Upserter:
     def ids(self, keys: list) -> dict[object, int]:
         return {key: row[0] for key, row in self.existing(keys).items()}
 
-    def upsert(self, records: list[dict], now: datetime.datetime, existing, *, background: bool = False) -> None:
-        """Write the records: insert those whose key is not in `existing`, update the others.
+    def upsert(
+        self,
+        records: list[dict],
+        now: datetime.datetime,
+        existing,
+        *,
+        background: bool = False,
+        then: tuple[str, list] | None = None,
+    ) -> None:
+        """Write the records: insert those whose key is not in `existing`, update the others; then run the
+        statement `then` (SQL, parameters), if any, which may read the new rows (the audit trail's entries).
 
-        With `background`, on PostgreSQL, the new rows may still be going in when this returns (see `wait`)."""
+        With `background`, on PostgreSQL, the new rows may still be going in when this returns (see `wait`),
+        and `then` runs after them in the same thread."""
         if not records:
             return
         self.wait()
@@ -293,6 +306,8 @@ class Upserter:
         with connection.cursor() as cursor:
             if connection.vendor != "postgresql":
                 self._upsert_statement(cursor, records, now)
+                if then is not None:
+                    cursor.execute(*then)
                 return
             new = [record for record in records if record[self.key] not in existing]
             old = [record for record in records if record[self.key] in existing]
@@ -307,9 +322,11 @@ class Upserter:
             if new:  # straight into the table: the cheapest way in
                 params = self.columns.params(new, now)
                 if background:
-                    self.columns.copy_in_background(self._background, params)
-                else:
-                    self.columns.copy(cursor, params)
+                    self.columns.copy_in_background(self._background, params, then)
+                    return
+                self.columns.copy(cursor, params)
+            if then is not None:
+                cursor.execute(*then)
 
     def _upsert_statement(self, cursor, records: list[dict], now: datetime.datetime) -> None:
         """SQLite and the like: one executemany of INSERT ... ON CONFLICT DO UPDATE."""

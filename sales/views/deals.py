@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import DetailView
 
+from audit.views import RecordHistoryMixin
 from contacts.models import Contact
 from contacts.selectors import contact_timeline
 from crm_project.permissions import PagePermissionMixin
@@ -250,7 +251,7 @@ class DealListView(FilteredListView):
         return {**context, **currency_context()}
 
 
-class DealDetailView(PagePermissionMixin, DetailView):
+class DealDetailView(RecordHistoryMixin, PagePermissionMixin, DetailView):
     permission_required = "sales.view_deal"
     template_name = "sales/deal_detail.html"
 

@@ -10,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import DetailView
 
+from audit.views import RecordHistoryMixin
 from crm_project.permissions import PagePermissionMixin
 from crm_project.templatetags.crm import display_name
 from crm_project.views_mixins import FilteredListView, ServiceCreateView, ServiceDeleteView, ServiceUpdateView
@@ -101,7 +102,7 @@ def lead_page_context(lead: Lead, **forms) -> dict:
     }
 
 
-class LeadDetailView(PagePermissionMixin, DetailView):
+class LeadDetailView(RecordHistoryMixin, PagePermissionMixin, DetailView):
     permission_required = "sales.view_lead"
     template_name = "sales/lead_detail.html"
 

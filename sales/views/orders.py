@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.urls import path, reverse_lazy
 from django.views.generic import DetailView
 
+from audit.views import RecordHistoryMixin
 from contacts.models import Contact
 from crm_project.permissions import PagePermissionMixin
 from crm_project.views_mixins import FilteredListView, ServiceCreateView, ServiceDeleteView, ServiceUpdateView
@@ -32,7 +33,7 @@ class OrderListView(FilteredListView):
         return {**context, **currency_context()}
 
 
-class OrderDetailView(PagePermissionMixin, DetailView):
+class OrderDetailView(RecordHistoryMixin, PagePermissionMixin, DetailView):
     permission_required = "sales.view_order"
     template_name = "sales/order_detail.html"
 

@@ -7,6 +7,7 @@ from django.urls import path
 from django.views import View
 from django.views.generic import DetailView
 
+from audit.views import RecordHistoryMixin
 from contacts.models import Contact
 from crm_project.permissions import PagePermissionMixin
 from crm_project.views_mixins import FilteredListView, ServiceCreateView
@@ -49,7 +50,7 @@ class SubscriptionListView(FilteredListView):
         return {**context, **currency_context()}
 
 
-class SubscriptionDetailView(PagePermissionMixin, DetailView):
+class SubscriptionDetailView(RecordHistoryMixin, PagePermissionMixin, DetailView):
     permission_required = "sales.view_subscription"
     template_name = "sales/subscription_detail.html"
 

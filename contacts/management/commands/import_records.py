@@ -1,7 +1,11 @@
 """manage.py import_records KIND FILE.csv [--dry-run] [--skip-bad-rows]: see docs/import-format.md."""
 
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.context import acting
+from audit.models import AuditEntry
 from contacts import registry
 from contacts.importing import records_import
 
@@ -29,7 +33,8 @@ class Command(BaseCommand):
             if verbosity >= 2:
                 self.stderr.write(f"  {rows:,} rows read")
 
-        with stream:
+        # The audit trail names no user for the command line: "system", with the file's name.
+        with stream, acting(source=AuditEntry.Source.IMPORT, note=f"import_records {kind} {Path(file).name}"):
             result = records_import(
                 kind=kind, stream=stream, dry_run=dry_run, skip_bad_rows=skip_bad_rows, progress=progress
             )
