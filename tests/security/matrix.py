@@ -33,6 +33,7 @@ RESOURCES = {
     "invitations": "surveys.invitation",
     "responses": "surveys.response",
     "targets": "kpis.kpitarget",
+    "deleted": "audit.auditentry",
 }
 RECORD_PARAMETERS = {"pk", "contact_pk", "object_id", "id"}
 # What anonymous visitors may see or send: logging in, the health probe, and the customer-facing pages.

@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.authtoken.models import Token, TokenProxy
 
+from audit.models import AuditEntry
 from contacts.models import Contact, ImportJob
 from kpis.models import KpiTarget
 from sales.models import Pipeline
@@ -111,6 +112,13 @@ def build_world() -> World:
             username=seller.username, ip_address="203.0.113.7", user_agent="", locked_out=True
         ),
     }
+    # A deleted record, as the audit trail keeps it for an administrator to restore.
+    gone = CompanyFactory(owner=seller)
+    gone_pk = gone.pk
+    gone.delete()
+    records["audit.auditentry"] = AuditEntry.objects.get(
+        model="contacts.company", object_id=gone_pk, action=AuditEntry.Action.DELETE
+    )
     world.records = records
     return world
 
