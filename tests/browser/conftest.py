@@ -162,3 +162,13 @@ def log_in(page):
         expect(page.get_by_role("button", name=user.get_full_name() or user.get_username())).to_be_visible()
 
     return log_in
+
+
+def wait_until(page, expression: str, timeout_ms: int = 10_000) -> None:
+    """Poll a JavaScript expression until it is true (wait_for_function would eval a string in the page, which
+    the policy rightly refuses; evaluate() runs outside it)."""
+    for _ in range(timeout_ms // 100):
+        if page.evaluate(expression):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"still false after {timeout_ms} ms: {expression}")

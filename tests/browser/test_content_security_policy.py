@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from tests.browser.conftest import wait_until
 from tests.contacts.factories import ContactFactory
 from tests.kpis.conftest import channel, make_customer, refresh_kpis
 from tests.surveys.factories import InvitationFactory
@@ -38,16 +39,6 @@ def visit(page, path: str) -> None:
     assert "script-src 'self'" in response.headers["content-security-policy"]
     page.wait_for_load_state("networkidle")
     assert violations(page) == [], f"{path} broke the Content-Security-Policy"
-
-
-def wait_until(page, expression: str, timeout_ms: int = 10_000) -> None:
-    """Poll a JavaScript expression until it is true (wait_for_function would eval a string in the page, which
-    the policy rightly refuses; evaluate() runs outside it)."""
-    for _ in range(timeout_ms // 100):
-        if page.evaluate(expression):
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"still false after {timeout_ms} ms: {expression}")
 
 
 def business_with_customers():

@@ -7,6 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from kpis.periods import local_midnight, local_today, period_containing
+from tests.browser.conftest import wait_until
 from tests.kpis.conftest import channel, make_customer, refresh_kpis
 
 
@@ -55,7 +56,7 @@ def test_manager_follows_last_months_churn_down_to_the_churned_customers(page, l
     expect(page.get_by_role("heading", name=f"By region, {last.label()}")).to_be_visible()
     page.get_by_label("Break down by").select_option(label="Channel")
     expect(page.get_by_role("heading", name=f"By channel, {last.label()}")).to_be_visible()
-    assert page.evaluate("document.getElementById('breakdown-chart').chart !== undefined"), "no breakdown chart"
+    wait_until(page, "document.getElementById('breakdown-chart').chart !== undefined")  # drawn after the swap
 
     # Then the worst channel comes first, and she clicks the number of its lost customers
     worst = page.locator("table.kpi-breakdown tbody tr").first
