@@ -12,6 +12,7 @@ busy 2-core machine shows the other work as well, hence the load average before 
 """
 
 import argparse
+import json
 import os
 import resource
 import statistics
@@ -36,6 +37,9 @@ def backend_cpu_seconds(pid: int) -> float | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--granularity", action="append", dest="granularities", help="only these (repeatable)")
+    parser.add_argument("--dimension", action="append", dest="dimensions", help="only these, `all` included")
+    parser.add_argument("--json", type=Path, help="write the runs and medians to this file")
     arguments = parser.parse_args()
 
     import django
@@ -43,6 +47,7 @@ def main() -> None:
     django.setup()
     from django.db import connection
 
+    from kpis.periods import GRANULARITIES
     from kpis.services import kpis_refresh
 
     if connection.vendor != "postgresql":
@@ -54,11 +59,16 @@ def main() -> None:
     for number in range(1, arguments.runs + 1):
         load = os.getloadavg()[0]
         backend, own, started = backend_cpu_seconds(pid), time.process_time(), time.perf_counter()
-        summary = kpis_refresh(scope=f"bench-{number}")
+        summary = kpis_refresh(
+            granularities=arguments.granularities or GRANULARITIES,
+            dimensions=arguments.dimensions,
+            scope=f"bench-{number}",
+        )
         wall = time.perf_counter() - started
         backend = None if backend is None else backend_cpu_seconds(pid) - backend
         own = time.process_time() - own
         runs.append((wall, backend or 0.0, own))
+        counts = {"queries": summary.queries, "snapshots": summary.rows_written, "periods": summary.periods}
         print(
             f"run {number}: {wall:.1f} s wall, {backend or 0:.1f} s database CPU, {own:.1f} s Python CPU; "
             f"{summary.queries} queries, {summary.rows_written} snapshots, {summary.periods} periods "
@@ -70,6 +80,16 @@ def main() -> None:
         f"median of {len(runs)}: {wall:.1f} s wall, {backend:.1f} s database CPU + {own:.1f} s Python CPU; "
         f"peak memory {peak:.0f} MB"
     )
+    if arguments.json:
+        result = {
+            "runs": [dict(zip(("wall", "database_cpu", "python_cpu"), run, strict=True)) for run in runs],
+            "wall": wall,
+            "database_cpu": backend,
+            "python_cpu": own,
+            "peak_memory_mb": peak,
+            **counts,
+        }
+        arguments.json.write_text(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

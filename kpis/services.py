@@ -133,8 +133,9 @@ def _decimal(value) -> Decimal | None:
     return Decimal(value).quantize(PLACES)
 
 
-def _write(kpi: Kpi, granularity: str, periods: list[Period], rows: list[tuple], computed_at) -> int:
-    """Upsert one KPI's snapshots of one granularity and drop the segments that no longer exist, atomically."""
+def _write(kpi: Kpi, granularity: str, periods: list[Period], rows: list[tuple], computed_at, dimensions=None) -> int:
+    """Upsert one KPI's snapshots of one granularity and drop the segments that no longer exist, atomically
+    (of `dimensions` only, when the refresh covered only those)."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             _upsert_by_copy(rows)
@@ -146,12 +147,15 @@ def _write(kpi: Kpi, granularity: str, periods: list[Period], rows: list[tuple],
                 unique_fields=list(KEY_COLUMNS),
                 update_fields=list(COLUMNS[5:]),
             )
-        KpiSnapshot.objects.filter(
+        written = KpiSnapshot.objects.filter(
             kpi=kpi.key,
             granularity=granularity,
             period_start__gte=periods[0].start,
             period_start__lte=periods[-1].start,
-        ).exclude(computed_at=computed_at).delete()
+        )
+        if dimensions is not None:
+            written = written.filter(dimension__in=dimensions)
+        written.exclude(computed_at=computed_at).delete()
     return len(rows)
 
 
@@ -272,13 +276,14 @@ def kpis_refresh(
     since: datetime.date | None = None,
     until: datetime.date | None = None,
     starts: dict[str, datetime.date] | None = None,
+    dimensions: Iterable[str] | None = None,
     scope: str = "manual",
     progress: Callable[[str, int, int], None] | None = None,
 ) -> RefreshSummary:
     """Recompute the snapshots of the chosen KPIs for every period from `since` (or each granularity's
-    `starts`) to `until`, every segment of their dimensions. Each KPI and granularity is written in one
-    transaction, so a refresh cut short leaves the previous snapshots in place. Raises RefreshBusy when a
-    refresh of the same scope runs."""
+    `starts`) to `until`, every segment of their dimensions (or of `dimensions` only, `all` being one). Each
+    KPI and granularity is written in one transaction, so a refresh cut short leaves the previous snapshots in
+    place. Raises RefreshBusy when a refresh of the same scope runs."""
     kpis = _selected(keys)
     granularities = list(granularities)
     until = until or local_today()
@@ -297,6 +302,9 @@ def kpis_refresh(
     }
     # Parts shared by KPIs, and by granularities for the per-day ones, which cover the days of every range.
     memo: dict = {}
+    chosen = None if dimensions is None else set(dimensions)
+    if chosen is not None:
+        memo["dimensions"] = chosen
     if ranges:
         memo["day_range"] = (
             min(periods[0].start for periods in ranges.values()),
@@ -309,10 +317,12 @@ def kpis_refresh(
             for kpi in kpis:
                 snapshots = []
                 for dimension in (ALL, *kpi.dimensions):
+                    if chosen is not None and dimension not in chosen:
+                        continue
                     query = Query(granularity, periods, dimension, settings.TIME_ZONE, memo=memo, now=computed_at)
                     snapshots += _snapshots(kpi, granularity, dimension, periods, kpi.components(query), computed_at)
                     summary.queries += query.queries
-                summary.rows_written += _write(kpi, granularity, periods, snapshots, computed_at)
+                summary.rows_written += _write(kpi, granularity, periods, snapshots, computed_at, chosen)
                 summary.queries += 2
                 done += 1
                 if progress:

@@ -303,6 +303,10 @@ class Query:
         chosen = {ALL: Segment(_quote(ALL)), **segments}
         if self.vendor != "postgresql":
             chosen = {self.dimension: chosen[self.dimension]}
+        elif "dimensions" in self.memo:  # a refresh of some dimensions only
+            chosen = {
+                dimension: segment for dimension, segment in chosen.items() if dimension in self.memo["dimensions"]
+            }
         joins = "\n".join(dict.fromkeys(segment.joins for segment in chosen.values() if segment.joins))
         return Labels({dimension: segment.expression for dimension, segment in chosen.items()}, joins)
 

@@ -387,6 +387,33 @@ def test_refresh_kpis_writes_only_the_chosen_kpi_and_granularity_and_prints_a_su
 
 
 @pytest.mark.django_db
+def test_a_refresh_of_the_whole_business_only_leaves_the_segments_snapshots_alone():
+    paid_ads = ChannelFactory(name="Paid ads")
+    customer = ContactFactory(channel=paid_ads)
+    OrderFactory(contact=customer, ordered_at=at(datetime.date(2025, 2, 10)), amount=Decimal("400.00"))
+    kpis_refresh(keys=["revenue"], granularities=["month"], since=SINCE, until=UNTIL)
+    OrderFactory(contact=customer, ordered_at=at(datetime.date(2025, 2, 11)), amount=Decimal("100.00"))
+
+    call_command(
+        "refresh_kpis",
+        "--kpi",
+        "revenue",
+        "--granularity",
+        "month",
+        "--dimension",
+        "all",
+        "--since",
+        "2025-01-01",
+        stdout=StringIO(),
+    )
+
+    february = datetime.date(2025, 2, 1)
+    assert snapshot_value("revenue", february) == 500  # recomputed
+    assert snapshot_value("revenue", february, dimension="channel", segment="Paid ads") == 400  # kept as it was
+    assert KpiSnapshot.objects.filter(dimension="channel").count() == 6
+
+
+@pytest.mark.django_db
 def test_refresh_kpis_without_options_refreshes_the_open_periods_of_every_kpi():
     OrderFactory(ordered_at=timezone.now(), amount=Decimal("75.00"))
 
@@ -409,8 +436,9 @@ def test_refresh_kpis_without_options_refreshes_the_open_periods_of_every_kpi():
         (["--kpi", "revenue", "--since", "2025-02-30"], "--since must be a date like 2025-01-31"),
         (["--since", "last week"], "--since must be a date like 2025-01-31"),
         (["--granularity", "day"], "invalid choice: 'day'"),
+        (["--dimension", "planet"], "Unknown dimension planet"),
     ],
-    ids=["unknown-kpi", "impossible-date", "not-a-date", "unknown-granularity"],
+    ids=["unknown-kpi", "impossible-date", "not-a-date", "unknown-granularity", "unknown-dimension"],
 )
 def test_refresh_kpis_refuses_bad_arguments_and_writes_nothing(arguments, message):
     with pytest.raises(CommandError, match=re.escape(message)):

@@ -8,6 +8,7 @@ from kpis.cohorts import kpis_cohorts_refresh
 from kpis.definitions.base import registry
 from kpis.periods import GRANULARITIES
 from kpis.services import RefreshBusy, kpis_refresh, kpis_refresh_open
+from kpis.sql import ALL
 
 BAR_WIDTH = 30
 
@@ -20,14 +21,26 @@ class Command(BaseCommand):
         parser.add_argument(
             "--granularity", action="append", dest="granularities", choices=GRANULARITIES, help="Repeatable."
         )
+        parser.add_argument(
+            "--dimension",
+            action="append",
+            dest="dimensions",
+            metavar="DIMENSION",
+            help="Only this dimension's segments (repeatable; `all` is the whole business).",
+        )
         parser.add_argument("--since", help="First day to recompute (YYYY-MM-DD).")
         parser.add_argument("--all", action="store_true", help="All history, from the oldest record.")
 
-    def handle(self, *args, kpis=None, granularities=None, since=None, all=False, **options):
+    def handle(self, *args, kpis=None, granularities=None, dimensions=None, since=None, all=False, **options):
         if kpis:
             unknown = sorted(set(kpis) - set(registry()))
             if unknown:
                 raise CommandError(f"Unknown KPI {', '.join(unknown)}. Known: {', '.join(registry())}.")
+        if dimensions:
+            known = {ALL}.union(*(kpi.dimensions for kpi in registry().values()))
+            unknown = sorted(set(dimensions) - known)
+            if unknown:
+                raise CommandError(f"Unknown dimension {', '.join(unknown)}. Known: {', '.join(sorted(known))}.")
         first = None
         if since:
             try:
@@ -35,13 +48,14 @@ class Command(BaseCommand):
             except ValueError as error:
                 raise CommandError(f"--since must be a date like 2025-01-31, not {since!r}.") from error
         try:
-            if first is None and not all and not kpis and not granularities:
+            if first is None and not all and not kpis and not granularities and not dimensions:
                 summary = kpis_refresh_open(progress=self._progress)
             else:
                 summary = kpis_refresh(
                     keys=kpis,
                     granularities=granularities or GRANULARITIES,
                     since=first,
+                    dimensions=dimensions,
                     scope="manual",
                     progress=self._progress,
                 )
