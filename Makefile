@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev static lint format clean
+.PHONY: run test bench install install-dev static lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ run: install
 # otherwise it runs on SQLite and lists what it skipped for want of a service.
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The performance benchmark (not part of `make test`): PostgreSQL and Redis up; seeds `large` data the first
+# time (minutes), then writes bench/RESULTS.md and bench/results.json. BENCH_ARGS="--runs 1 --only refresh" etc.
+bench: install-dev
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -24,6 +24,7 @@ part of the time. SECRET_KEY defaults to a throwaway value for the commands when
 import argparse
 import csv
 import datetime
+import json
 import os
 import random
 import subprocess
@@ -95,8 +96,8 @@ def write_files(directory: Path, *, rows: int, companies: int, seed: int) -> tup
     return companies_path, contacts_path
 
 
-def manage(*args: str, env: dict, timed: bool = False) -> None:
-    """Run a manage.py command; with `timed`, print its output, wall time and peak memory."""
+def manage(*args: str, env: dict, timed: bool = False) -> dict:
+    """Run a manage.py command; with `timed`, print its output, wall time and peak memory (and return them)."""
     command = [sys.executable, str(ROOT / "manage.py"), *args]
     load = os.getloadavg()
     started = time.perf_counter()
@@ -113,6 +114,7 @@ def manage(*args: str, env: dict, timed: bool = False) -> None:
             f"  wall {wall:.2f} s, cpu {usage.ru_utime + usage.ru_stime:.2f} s (this process, not the database's), "
             f"peak RSS {usage.ru_maxrss / 1024:.0f} MB; load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
         )
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "peak_memory_mb": usage.ru_maxrss / 1024}
 
 
 def main() -> None:
@@ -121,6 +123,7 @@ def main() -> None:
     parser.add_argument("--companies", type=int, default=2_000, help="companies they belong to (default 2,000)")
     parser.add_argument("--seed", type=int, default=6, help="seed of the generated times")
     parser.add_argument("--keep", type=Path, help="write the files in this directory and leave them there")
+    parser.add_argument("--json", type=Path, help="write the timed runs to this file")
     options = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
         print("DATABASE_URL is not set: this runs on SQLite (the target is about PostgreSQL).", file=sys.stderr)
@@ -142,9 +145,11 @@ def main() -> None:
         manage("import_records", "companies", str(companies), env=env)
         print(f"{options.rows:,} contacts, {contacts.stat().st_size / 1e6:.1f} MB of CSV")
         print("Import:")
-        manage("import_records", "contacts", str(contacts), env=env, timed=True)
+        fresh = manage("import_records", "contacts", str(contacts), env=env, timed=True)
         print("Re-import of the same file:")
-        manage("import_records", "contacts", str(contacts), env=env, timed=True)
+        again = manage("import_records", "contacts", str(contacts), env=env, timed=True)
+    if options.json:
+        options.json.write_text(json.dumps({"rows": options.rows, "import": fresh, "reimport": again}, indent=2))
 
 
 if __name__ == "__main__":

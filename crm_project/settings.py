@@ -166,6 +166,8 @@ OUTBOX_GRACE_SECONDS = int(os.environ.get("OUTBOX_GRACE_SECONDS", "60"))
 CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "UTC")
 # KPIs: open periods (and whatever changed) are recomputed this often; all history nightly.
 KPI_REFRESH_SECONDS = int(os.environ.get("KPI_REFRESH_SECONDS", "300"))
+# ... the previous period with them for this many days after it ended (at least 1).
+KPI_CLOSING_DAYS = max(1, int(os.environ.get("KPI_CLOSING_DAYS", "1")))
 # PostgreSQL work_mem of the KPI refresh's session (its sorts and hashes stay in memory); e.g. "64MB".
 KPI_REFRESH_WORK_MEM = os.environ.get("KPI_REFRESH_WORK_MEM", "64MB")
 if not re.fullmatch(r"[0-9]+(kB|MB|GB)", KPI_REFRESH_WORK_MEM):

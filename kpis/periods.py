@@ -107,6 +107,11 @@ def periods_between(granularity: str, first: datetime.date, last: datetime.date)
 
 
 def open_periods(granularity: str, today: datetime.date | None = None) -> list[Period]:
-    """The current period and the previous one: the ones whose numbers still move."""
-    current = period_containing(granularity, today or local_today())
-    return [current.previous(), current]
+    """The periods whose numbers still move without any record changing: the current one, and the previous one
+    for `settings.KPI_CLOSING_DAYS` days after it ended (times passing still move it: an SLA falls due, a
+    customer becomes inactive). Later changes to a closed period reach it through the stale marks."""
+    today = today or local_today()
+    current = period_containing(granularity, today)
+    if (today - current.start).days < settings.KPI_CLOSING_DAYS:
+        return [current.previous(), current]
+    return [current]

@@ -24,7 +24,7 @@ from django.utils import timezone
 from crm_project.celery import app as celery_app
 from kpis.definitions.base import registry
 from kpis.models import KpiRefresh, KpiSnapshot
-from kpis.periods import GRANULARITIES
+from kpis.periods import GRANULARITIES, open_periods
 from kpis.selectors import last_refresh
 from kpis.services import RefreshBusy, kpis_refresh
 from kpis.tasks import refresh_all_history, refresh_open_periods
@@ -424,8 +424,34 @@ def test_refresh_kpis_without_options_refreshes_the_open_periods_of_every_kpi():
     assert set(KpiSnapshot.objects.values_list("kpi", flat=True)) == set(registry())
     assert set(KpiSnapshot.objects.values_list("granularity", flat=True)) == set(GRANULARITIES)
     assert snapshot_value("revenue", timezone.localdate().replace(day=1)) == 75
-    # the current and previous period of each granularity, no more
-    assert KpiSnapshot.objects.filter(kpi="revenue", dimension="all").count() == 2 * len(GRANULARITIES)
+    # the current period of each granularity, and the previous one on the first day of the next, no more
+    today = timezone.localdate()
+    expected = {period.start for granularity in GRANULARITIES for period in open_periods(granularity, today)}
+    assert set(KpiSnapshot.objects.filter(kpi="revenue", dimension="all").values_list("period_start", flat=True)) == (
+        expected
+    )
+    assert KpiSnapshot.objects.filter(kpi="revenue", dimension="all").count() == sum(
+        len(open_periods(granularity, today)) for granularity in GRANULARITIES
+    )
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (datetime.date(2025, 3, 1), ["2025-02-01", "2025-03-01"]),  # the first day: February gets its last refresh
+        (datetime.date(2025, 3, 2), ["2025-03-01"]),
+        (datetime.date(2025, 3, 31), ["2025-03-01"]),
+    ],
+)
+def test_the_open_periods_are_the_current_one_and_the_previous_one_on_the_first_day_after_it(today, expected):
+    assert [period.start.isoformat() for period in open_periods("month", today)] == expected
+
+
+def test_the_closing_days_keep_the_previous_period_open_longer(settings):
+    settings.KPI_CLOSING_DAYS = 3
+    starts = [period.start for period in open_periods("week", datetime.date(2025, 3, 5))]  # a Wednesday
+
+    assert starts == [datetime.date(2025, 2, 24), datetime.date(2025, 3, 3)]
 
 
 @pytest.mark.django_db

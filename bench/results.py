@@ -1,0 +1,206 @@
+"""bench/RESULTS.md from the figures `bench/run.py` gathered: the table (what, figure, target, pass) and details.
+
+`write_results(results, json_path, md_path, merge=...)`: with `merge`, the steps of `results` replace those of
+the JSON already there and the others are kept (a run of some steps only, `--only`).
+"""
+
+import json
+from pathlib import Path
+
+
+def _get(data: dict, *path, default=None):
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return default
+        data = data[key]
+    return data
+
+
+def _seconds(value) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
+
+
+def _ms(value) -> str:
+    return "—" if value is None else f"{value:.1f} ms"
+
+
+def _verdict(ok) -> str:
+    return {True: "yes", False: "**no**", None: "—"}[ok]
+
+
+def _below(value, limit) -> bool | None:
+    return None if value is None else value < limit
+
+
+def rows(results: dict) -> list[tuple[str, str, str, bool | None]]:
+    """(what, figure, target, pass) for every figure of issue 10."""
+    steps = results.get("steps", {})
+    table: list[tuple[str, str, str, bool | None]] = []
+
+    full = _get(steps, "refresh", "full", "wall")
+    monthly = _get(steps, "refresh", "monthly_whole_business", "wall")
+    handwritten = _get(steps, "handwritten", "total")
+    mismatches = _get(steps, "handwritten", "mismatches")
+    table.append(
+        (
+            "Full refresh: every KPI, granularity (week, month, quarter, year) and segment over two years",
+            _seconds(full),
+            "—",
+            None,
+        )
+    )
+    peak = _get(steps, "refresh", "full", "peak_memory_mb")
+    table.append(
+        ("Full refresh, peak memory", "—" if peak is None else f"{peak:.0f} MB", "under 500 MB", _below(peak, 500))
+    )
+    table.append(
+        (
+            "Hand-written SQL, every KPI monthly for the whole business (sum of the queries)",
+            _seconds(handwritten) + ("" if mismatches is None else f"; {mismatches} months differ from the product"),
+            "the same numbers as the product",
+            None if mismatches is None else mismatches == 0,
+        )
+    )
+    ratio = full / handwritten if full and handwritten else None
+    table.append(
+        (
+            "Full refresh / hand-written SQL, same KPI set",
+            "—" if ratio is None else f"{ratio:.2f}",
+            "at most 1.5 (stretch 1.2)",
+            None if ratio is None else ratio <= 1.5,
+        )
+    )
+    monthly_ratio = monthly / handwritten if monthly and handwritten else None
+    table.append(
+        (
+            "Product's refresh of the same series only (monthly, whole business) / hand-written SQL",
+            "—" if monthly_ratio is None else f"{monthly_ratio:.2f} ({_seconds(monthly)})",
+            "reported",
+            None,
+        )
+    )
+    peers = _get(steps, "peers", "total_extrapolated")
+    table.append(
+        (
+            "Peers' way (one ORM query per month and KPI, Python loops), extrapolated to the same months",
+            _seconds(peers) + ("" if not peers or not handwritten else f" ({peers / handwritten:.0f}x hand-written)"),
+            "reported",
+            None,
+        )
+    )
+    for key, label, limit in (
+        ("open", "Refresh of the open periods", 2),
+        ("new_records", "Refresh after 10,000 new records (orders, tickets, responses)", 1),
+        ("old_edits", "Refresh after 1,000 edits in a month a year back", 1),
+    ):
+        value = _get(steps, "incremental", key, "wall")
+        table.append((label, _seconds(value), f"under {limit} s", _below(value, limit)))
+
+    for page in _get(steps, "pages", "pages", default=[]) or []:
+        for state, limit in (("warm", 30), ("cold", 300)):
+            figure = page.get(state) or {}
+            p95, queries, rps = figure.get("p95_ms"), figure.get("queries"), figure.get("requests_per_second")
+            passed = _below(p95, limit)
+            target = f"p95 under {limit} ms"
+            if state == "warm":
+                target += ", at most 2 queries, at least 150 requests/s"
+                if passed is not None and queries is not None and rps is not None:
+                    passed = passed and queries <= 2 and rps >= 150
+            text = f"p50 {_ms(figure.get('p50_ms'))}, p95 {_ms(p95)}"
+            if rps is not None:
+                text += f", {rps:.0f} requests/s"
+            if queries is not None:
+                text += f", {queries} queries"
+            table.append((f"{page.get('name', '?')} ({state} cache, 16 clients, gunicorn)", text, target, passed))
+
+    for entry in _get(steps, "lists", "lists", default=[]) or []:
+        p95, queries = entry.get("p95_ms"), entry.get("queries")
+        text = f"p50 {_ms(entry.get('p50_ms'))}, p95 {_ms(p95)}, {queries} queries"
+        table.append((entry.get("name", "?"), text, "p95 under 50 ms, query count constant", _below(p95, 50)))
+
+    wall = _get(steps, "import", "wall")
+    memory = _get(steps, "import", "peak_memory_mb")
+    table.append(("`import_records contacts`, 100,000 rows, validated", _seconds(wall), "under 5 s", _below(wall, 5)))
+    table.append(
+        ("Import, peak memory", "—" if memory is None else f"{memory:.0f} MB", "under 500 MB", _below(memory, 500))
+    )
+    suite = _get(steps, "tests", "wall")
+    summary = _get(steps, "tests", "summary", default="")
+    table.append(
+        (
+            "The test suite as CI runs it (`make test`)",
+            _seconds(suite) + (f": {summary}" if summary else ""),
+            "reported",
+            None,
+        )
+    )
+    return table
+
+
+def markdown(results: dict) -> str:
+    steps = results.get("steps", {})
+    machine = results.get("machine", {})
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `make bench` (`bench/run.py`); the raw figures are in `bench/results.json`. What the figures",
+        "mean, why a target is missed and what would meet it: [NOTES.md](NOTES.md).",
+        "",
+        f"Run of {results.get('started', '?')} to {results.get('finished', '?')}, median of {results.get('runs', '?')}"
+        f" runs per figure, on {machine.get('cpus', '?')} CPUs, PostgreSQL {machine.get('postgresql', '?')}, "
+        f"Python {machine.get('python', '?')}; load average before: "
+        + " ".join(f"{value:.1f}" for value in machine.get("load_average_before", [])),
+        "",
+    ]
+    counts = _get(steps, "seed", "counts")
+    if counts:
+        lines += [
+            "Data (`seed_demo --size "
+            + str(_get(steps, "seed", "size"))
+            + "`): "
+            + ", ".join(f"{count:,} {label}" for label, count in counts.items())
+            + ".",
+            "",
+        ]
+    lines += ["| what | figure | target | pass |", "| --- | --- | --- | --- |"]
+    for what, figure, target, passed in rows(results):
+        lines.append(f"| {what} | {figure} | {target} | {_verdict(passed)} |")
+    failed = {name: step["error"] for name, step in steps.items() if not step.get("ok", True)}
+    if failed:
+        lines += ["", "## Steps that failed", ""]
+        lines += [f"- `{name}`: {error}" for name, error in failed.items()]
+    handwritten = _get(steps, "handwritten", "kpis")
+    if handwritten:
+        lines += [
+            "",
+            "## Hand-written SQL per KPI (`bench/handwritten/`)",
+            "",
+            "| KPI | seconds | months | differing |",
+        ]
+        lines += ["| --- | --- | --- | --- |"]
+        for key, kpi in handwritten.items():
+            lines.append(
+                f"| `{key}` | {kpi.get('seconds', 0):.3f} | {kpi.get('months', '?')} "
+                f"| {len(kpi.get('mismatches', []))} |"
+            )
+    peers = _get(steps, "peers", "kpis")
+    if peers:
+        lines += ["", "## The peers' way per KPI (`bench/peers.py`)", "", "| KPI | seconds per month | extrapolated |"]
+        lines += ["| --- | --- | --- |"]
+        for key, kpi in peers.items():
+            lines.append(f"| `{key}` | {kpi.get('seconds_per_month', 0):.3f} | {kpi.get('extrapolated', 0):.1f} s |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def write_results(results: dict, json_path: Path, md_path: Path, *, merge: bool) -> None:
+    if merge and json_path.exists():
+        previous = json.loads(json_path.read_text())
+        previous_steps = previous.get("steps", {})
+        previous.update({key: value for key, value in results.items() if key != "steps"})
+        previous["steps"] = {**previous_steps, **results.get("steps", {})}
+        results = previous
+    json_path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    md_path.write_text(markdown(results))
