@@ -1,0 +1,21 @@
+-- Customer satisfaction (KPIS.md `csat`), whole business: CSAT responses submitted in each local month scoring 4
+-- or 5 / CSAT responses submitted in it, x 100; empty without a response.
+WITH months AS (
+    SELECT month::date AS month
+    FROM generate_series(%(first)s::date::timestamp, %(stop)s::date::timestamp - interval '1 day', interval '1 month')
+        AS month
+),
+submitted AS (
+    SELECT date_trunc('month', r.submitted_at AT TIME ZONE %(tz)s)::date AS month,
+        count(*) FILTER (WHERE r.score >= 4) AS satisfied, count(*) AS responses
+    FROM surveys_response r
+    WHERE r.kind = 'csat'
+        AND r.submitted_at >= %(first)s::date::timestamp AT TIME ZONE %(tz)s
+        AND r.submitted_at < %(stop)s::date::timestamp AT TIME ZONE %(tz)s
+    GROUP BY 1
+)
+SELECT m.month, s.satisfied * 100.0 / nullif(s.responses, 0) AS value,
+    coalesce(s.satisfied, 0)::numeric AS numerator, coalesce(s.responses, 0)::numeric AS denominator
+FROM months m
+LEFT JOIN submitted s USING (month)
+ORDER BY m.month
