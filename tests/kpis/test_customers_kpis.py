@@ -314,6 +314,17 @@ def test_retention_rate_by_region(kpi_api):
     assert_kpi(cells[("2025-03-01", "South")], (2 - 0) / 2 * 100, numerator=2, denominator=2)
 
 
+def test_retention_rate_does_not_count_a_customer_from_the_instant_the_month_ends_as_retained(kpi_api):
+    make_customer(at(2025, 1, 10), first_name="a")
+    make_customer(at(2025, 4, 1), first_name="b")  # a customer at March's end instant, new in April
+
+    refresh_kpis("retention_rate", granularity="month")
+    months = kpi_api.by_period("retention_rate", start="2025-03-01", end="2025-03-31")
+
+    # March: S=1 {a}, L=0, so R=1 {a}. E=2 {a, b} but N'=0: (E - N') / S would say 200 %.
+    assert_kpi(months["2025-03-01"], (1 - 0) / 1 * 100, numerator=1, denominator=1, sample_size=1)
+
+
 @pytest.mark.parametrize("tz", ZONES)
 def test_retention_rate_in_the_local_month(kpi_api, settings, tz):
     settings.TIME_ZONE = tz
