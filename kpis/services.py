@@ -327,6 +327,7 @@ def kpis_refresh(
                 done += 1
                 if progress:
                     progress(f"{kpi.key} by {granularity}", done, total)
+            _forget(memo, granularity)
         run.status = KpiRefresh.Status.SUCCEEDED
     except Exception as error:
         run.status = KpiRefresh.Status.FAILED
@@ -347,6 +348,21 @@ def kpis_refresh(
         if summary.rows_written:
             _bump_generation()
     return summary
+
+
+def _forget(memo: dict, granularity: str) -> None:
+    """Drop from the memo what no later granularity reads, so that memory holds one granularity's rows: the
+    raw rows of queries (every dimension has read them by now) and this granularity's parts. The per-day rows
+    and the parts every granularity shares (customer counts, CLV window orders) stay."""
+    for key in list(memo):
+        if not isinstance(key, tuple):
+            continue
+        if (
+            key[0] in ("split", "split_columns")
+            or key[1] == granularity
+            or (key[0] == "daily" and key[2] == granularity)
+        ):
+            del memo[key]
 
 
 def _planner_for_aggregates(*, on: bool) -> None:
