@@ -8,6 +8,7 @@ from django.views import View
 from django.views.generic import ListView
 
 from crm_project.permissions import PagePermissionMixin
+from crm_project.views_mixins import KeysetListMixin
 
 from . import selectors, services
 from .models import AuditEntry
@@ -24,7 +25,7 @@ class RecordHistoryMixin:
         return context
 
 
-class DeletedRecordListView(PagePermissionMixin, ListView):
+class DeletedRecordListView(KeysetListMixin, PagePermissionMixin, ListView):
     permission_required = RESTORE_PERMISSION
     template_name = "audit/deleted_list.html"
     context_object_name = "deletions"

@@ -37,7 +37,8 @@ class PersonFilter(django_filters.ModelChoiceFilter):
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
-    """Sorts by the chosen columns, then by id, so pages never repeat or skip rows that tie.
+    """Sorts by the chosen columns, then by id (in the first column's direction, so one index serves both), so
+    pages never repeat or skip rows that tie.
 
     `then_by` names further columns per sort column ({"last_name": ["first_name"]}).
     """
@@ -56,7 +57,7 @@ class StableOrderingFilter(django_filters.OrderingFilter):
             descending = column.startswith("-")
             for extra in self.then_by.get(column.lstrip("-"), []):
                 order_by.append(f"-{extra}" if descending else extra)
-        return qs.order_by(*order_by, "pk")
+        return qs.order_by(*order_by, "-pk" if order_by and order_by[0].startswith("-") else "pk")
 
 
 # How a KPI segment names records that have no value along its dimension (kpis.sql.NONE_LABEL).

@@ -125,6 +125,10 @@ class Contact(models.Model):
         indexes = [
             models.Index(Lower("email"), name="contact_email_lower_idx"),
             models.Index(Lower("last_name"), Lower("first_name"), name="contact_name_lower_idx"),
+            # Keyset pages of the default ordering (by name), alone and with the common filters.
+            models.Index(fields=["last_name", "first_name", "id"], name="contact_name_idx"),
+            models.Index(fields=["owner", "last_name", "first_name", "id"], name="contact_owner_name_idx"),
+            models.Index(fields=["channel", "last_name", "first_name", "id"], name="contact_channel_name_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

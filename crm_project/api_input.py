@@ -1,14 +1,29 @@
 """How the API reads a request: its filters, and its method before its `format` (a module of its own: DRF imports
 it from the settings while its views are being imported)."""
 
+import datetime
 import re
 
 from django.db import models
-from django_filters import BooleanFilter, NumberFilter
+from django.utils.dateparse import parse_datetime
+from django_filters import BooleanFilter, IsoDateTimeFilter, NumberFilter
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import get_model_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
+
+# PostgreSQL takes time zone offsets under 16 hours; Python parses up to 24.
+LARGEST_OFFSET = datetime.timedelta(hours=16)
+OFFSET_OUT_OF_RANGE = "Give a time zone offset between -15:59 and +15:59."
+
+
+def offset_out_of_range(value: str) -> bool:
+    try:
+        moment = parse_datetime(value)
+    except ValueError:
+        return False  # the filter's own form says what is wrong
+    offset = moment.utcoffset() if moment is not None else None
+    return offset is not None and abs(offset) >= LARGEST_OFFSET
 
 
 def whole_number_field(model, field_name: str) -> bool:
@@ -20,7 +35,8 @@ def whole_number_field(model, field_name: str) -> bool:
 
 class StrictFilterBackend(DjangoFilterBackend):
     """The pages' FilterSets for the API, refusing (400) what a page's form would quietly ignore: a yes/no filter
-    that is not `true` or `false`, a fraction where a whole number (an id, a score) is expected."""
+    that is not `true` or `false`, a fraction where a whole number (an id, a score) is expected, a time zone offset
+    PostgreSQL cannot hold."""
 
     def get_filterset(self, request, queryset, view):
         filterset = super().get_filterset(request, queryset, view)
@@ -39,6 +55,8 @@ class StrictFilterBackend(DjangoFilterBackend):
                 and not re.fullmatch(r"-?[0-9]+", value)
             ):
                 errors[name] = ["Give a whole number."]
+            elif isinstance(query_filter, IsoDateTimeFilter) and offset_out_of_range(value):
+                errors[name] = [OFFSET_OUT_OF_RANGE]
         if errors:
             raise ValidationError(errors)
         return filterset

@@ -8,16 +8,49 @@ from django.shortcuts import redirect
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
 from .exports import CsvFormat, export_response
+from .keyset import InvalidCursor, bounded_count, keyset_page
 from .permissions import PagePermissionMixin, hidden_cascade, hidden_cascade_message
 
 EXPORT_LABELS = {"csv": "Export CSV", "reimport": "Export for re-import"}
+# Paging parameters: links to another page, or to an export, leave them out and keep the rest of the query.
+PAGING_PARAMETERS = ("cursor", "page")
 
 
-class FilteredListView(PagePermissionMixin, ListView):
+class KeysetListMixin:
+    """A ListView paged by keyset: `?cursor=` links to the next and previous pages, keeping the filters, search
+    and ordering; one query for the rows whatever the depth, and one bounded count ("1–25 of 10,000+"), never a
+    COUNT of the whole table. A `?page=` of an old bookmark shows the first page; a broken cursor answers 400.
+    """
+
+    count_limit = 10_000
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except InvalidCursor as error:
+            return HttpResponseBadRequest(str(error), content_type="text/plain")
+
+    def paginate_queryset(self, queryset, page_size):
+        page = keyset_page(queryset, cursor=self.request.GET.get("cursor"), size=page_size)
+        counted = bounded_count(queryset, self.count_limit)
+        page.total, page.total_is_lower_bound = min(counted, self.count_limit), counted > self.count_limit
+        return None, page, page.rows, page.has_next or page.has_previous
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        for name in PAGING_PARAMETERS:
+            query.pop(name, None)
+        context["querystring"] = query.urlencode()
+        return context
+
+
+class FilteredListView(KeysetListMixin, PagePermissionMixin, ListView):
     """A list page driven by a django-filter FilterSet (the same one the API uses).
 
     Subclasses set `filterset_class`, `permission_required`, `template_name` and
-    `get_base_queryset()`. An htmx request gets only the `results` partial back.
+    `get_base_queryset()`. An htmx request gets only the `results` partial back. Pages go by keyset
+    (KeysetListMixin).
 
     `?export=csv` answers every row the filters, search and ordering select (all pages) as CSV
     laid out by `export_format`; `?export=reimport` in the import format of the list's kind
@@ -52,7 +85,8 @@ class FilteredListView(PagePermissionMixin, ListView):
     def export_links(self) -> list[dict[str, str]]:
         """The export buttons, carrying the filters, search and ordering in force (not the page)."""
         query = self.request.GET.copy()
-        query.pop("page", None)
+        for name in PAGING_PARAMETERS:
+            query.pop(name, None)
         links = []
         for mode in self.export_formats():
             query["export"] = mode
@@ -72,10 +106,7 @@ class FilteredListView(PagePermissionMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        query = self.request.GET.copy()
-        query.pop("page", None)
         context["filter"] = self.filterset
-        context["querystring"] = query.urlencode()
         context["export_links"] = self.export_links()
         return context
 

@@ -1,5 +1,7 @@
 """FilterSets shared by the sales list pages and the API."""
 
+import datetime
+
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
@@ -176,12 +178,9 @@ class OrderFilter(DrillDownFiltersMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label="Search", widget=SEARCH_INPUT)
     contact = django_filters.NumberFilter(field_name="contact_id", widget=forms.HiddenInput)
     deal = django_filters.NumberFilter(field_name="deal_id", widget=forms.HiddenInput)
-    ordered_after = django_filters.DateFilter(
-        field_name="ordered_at", lookup_expr="date__gte", label="Ordered from", widget=DATE_INPUT
-    )
-    ordered_before = django_filters.DateFilter(
-        field_name="ordered_at", lookup_expr="date__lte", label="Ordered until", widget=DATE_INPUT
-    )
+    # Local days as instants (not `ordered_at::date`), so the ordered_at index serves the range.
+    ordered_after = django_filters.DateFilter(method="filter_ordered_after", label="Ordered from", widget=DATE_INPUT)
+    ordered_before = django_filters.DateFilter(method="filter_ordered_before", label="Ordered until", widget=DATE_INPUT)
     amount_min = django_filters.NumberFilter(field_name="amount", lookup_expr="gte", label="Amount from")
     amount_max = django_filters.NumberFilter(field_name="amount", lookup_expr="lte", label="Amount up to")
     ordering = StableOrderingFilter(fields=(("ordered_at", "ordered"), ("amount", "amount")), label="Sort by")
@@ -213,6 +212,12 @@ class OrderFilter(DrillDownFiltersMixin, django_filters.FilterSet):
     def filter_bought_before(self, queryset, name, value):
         earlier = Order.objects.filter(contact_id=OuterRef("contact_id"), ordered_at__lt=local_midnight(value))
         return queryset.filter(Exists(earlier))
+
+    def filter_ordered_after(self, queryset, name, value):
+        return queryset.filter(ordered_at__gte=local_midnight(value))
+
+    def filter_ordered_before(self, queryset, name, value):
+        return queryset.filter(ordered_at__lt=local_midnight(value + datetime.timedelta(days=1)))
 
     def filter_first_per_contact(self, queryset, name, value):
         # Declared last: keeps the first order of each buyer among those selected so far.

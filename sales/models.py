@@ -301,7 +301,10 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-ordered_at", "-id"]
-        indexes = [models.Index(fields=["contact", "ordered_at"], name="order_contact_time_idx")]
+        indexes = [
+            models.Index(fields=["contact", "ordered_at"], name="order_contact_time_idx"),
+            models.Index(fields=["ordered_at", "id"], name="order_time_idx"),  # keyset pages, newest first
+        ]
         constraints = [non_negative("amount", "order"), external_id_unique("order")]
 
     def __str__(self):

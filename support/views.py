@@ -18,7 +18,7 @@ from contacts import selectors as contact_selectors
 from contacts.models import Contact
 from crm_project.permissions import PagePermissionMixin
 from crm_project.templatetags.crm import display_name
-from crm_project.views_mixins import FilteredListView, ServiceCreateView
+from crm_project.views_mixins import PAGING_PARAMETERS, FilteredListView, ServiceCreateView
 
 from . import exports, selectors, services
 from .filters import TicketFilter
@@ -75,12 +75,14 @@ class TicketListView(FilteredListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filters = self.request.GET.copy()
-        for name in ("queue", "page"):
+        for name in ("queue", *PAGING_PARAMETERS):
             filters.pop(name, None)
         filters = filters.urlencode()
         counts = selectors.queue_counts(self.request.user)
         context["queue"] = self.queue
-        context["filtered"] = any(value for key, value in self.request.GET.items() if key not in ("queue", "page"))
+        context["filtered"] = any(
+            value for key, value in self.request.GET.items() if key not in ("queue", *PAGING_PARAMETERS)
+        )
         context["filter_fields"] = [self.filterset.form[name] for name in QUEUE_FILTERS]
         context["queues"] = [
             {

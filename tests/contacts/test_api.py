@@ -115,8 +115,8 @@ def test_contact_list_is_paginated(sales_api):
     first = sales_api.get(CONTACTS)
     second = sales_api.get(first.data["next"])
 
-    assert first.data["count"] == PAGE_SIZE + 1
     assert len(first.data["results"]) == PAGE_SIZE
+    assert second.data["next"] is None
     assert len(second.data["results"]) == 1
     assert set(ids(first)).isdisjoint(ids(second))
 
@@ -344,9 +344,9 @@ def test_company_list_searches_filters_and_orders(sales_api):
 def test_company_list_is_paginated(sales_api):
     CompanyFactory.create_batch(PAGE_SIZE + 2)
 
-    response = sales_api.get(COMPANIES, {"page": 2})
+    first = sales_api.get(COMPANIES)
+    response = sales_api.get(first.data["next"])
 
-    assert response.data["count"] == PAGE_SIZE + 2
     assert len(ids(response)) == 2
 
 
@@ -464,9 +464,9 @@ def test_interaction_list_is_paginated(sales_api):
     contact = ContactFactory()
     InteractionFactory.create_batch(PAGE_SIZE + 1, contact=contact)
 
-    response = sales_api.get(INTERACTIONS, {"page": 2})
+    first = sales_api.get(INTERACTIONS)
+    response = sales_api.get(first.data["next"])
 
-    assert response.data["count"] == PAGE_SIZE + 1
     assert len(ids(response)) == 1
 
 
@@ -534,9 +534,9 @@ def test_channel_list_searches_with_q_and_orders(sales_api):
 def test_channel_list_is_paginated(sales_api):
     Channel.objects.bulk_create(Channel(name=f"Channel {n}") for n in range(PAGE_SIZE + 3))
 
-    response = sales_api.get(CHANNELS, {"page": 2})
+    first = sales_api.get(CHANNELS)
+    response = sales_api.get(first.data["next"])
 
-    assert response.data["count"] == PAGE_SIZE + 3
     assert len(ids(response)) == 3
 
 
@@ -689,3 +689,10 @@ def test_an_integration_can_ask_for_larger_pages_up_to_a_limit(sales_api):
     assert len(two.data["results"]) == 2
     assert two.data["next"] is not None
     assert len(capped.data["results"]) == 3
+
+
+def test_interaction_list_with_a_time_zone_offset_postgresql_cannot_hold_answers_400(sales_api):
+    response = sales_api.get(INTERACTIONS, {"occurred_after": "2025-04-07T12:44:16-16:47"})
+
+    assert response.status_code == 400
+    assert "offset" in response.json()["occurred_after"][0]

@@ -222,4 +222,4 @@ def test_deal_list_queries_do_not_grow_with_rows(sales_api, django_assert_max_nu
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = sales_api.get("/api/deals/")
 
-    assert response.data["count"] == 33
+    assert len(response.data["results"]) == 33

@@ -34,6 +34,8 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.meta import CoveragePhaseData, CoverageScenario
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
+from crm_project.api_input import OFFSET_OUT_OF_RANGE
+from crm_project.keyset import BROKEN_CURSOR, OTHER_ORDERING_CURSOR
 from tests.contacts.factories import ContactFactory, InteractionFactory
 from tests.sales.factories import DealFactory, LeadFactory, OrderFactory, SpendFactory, SubscriptionFactory
 from tests.support.factories import TicketFactory
@@ -44,9 +46,13 @@ EXAMPLES_PER_OPERATION = 6
 SCALARS = str | int | float | bool
 # What a request valid by the schema may still be refused for, which the schema cannot say: an id that is not a
 # record, and a NUL character (Django's fields refuse it; PostgreSQL cannot store it).
+# What a schema cannot say: which cursors the server made, which offsets PostgreSQL holds (RFC 3339 allows 23:59).
 EXPECTED_REFUSALS = {
     "Select a valid choice. That choice is not one of the available choices.",
     "Null characters are not allowed.",
+    BROKEN_CURSOR,
+    OTHER_ORDERING_CURSOR,
+    OFFSET_OUT_OF_RANGE,
 }
 
 pytestmark = pytest.mark.postgres  # PostgreSQL's own refusals (NUL bytes, out-of-range numbers) are part of it
