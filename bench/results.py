@@ -120,10 +120,26 @@ def rows(results: dict) -> list[tuple[str, str, str, bool | None]]:
                 text += f", {queries} queries"
             table.append((f"{page.get('name', '?')} ({state} cache, 16 clients, gunicorn)", text, target, passed))
 
-    for entry in _get(steps, "lists", "lists", default=[]) or []:
-        p95, queries = entry.get("p95_ms"), entry.get("queries")
-        text = f"p50 {_ms(entry.get('p50_ms'))}, p95 {_ms(p95)}, {queries} queries"
-        table.append((entry.get("name", "?"), text, "p95 under 50 ms, query count constant", _below(p95, 50)))
+    for name, figures in (_get(steps, "lists", "lists", default={}) or {}).items():
+        constant = figures["first"]["queries"] == figures["deep"]["queries"]
+        for page in ("first", "deep"):
+            entry = figures[page]
+            p95, queries = entry.get("p95_ms"), entry.get("queries")
+            label = "page 1" if page == "first" else f"page {entry.get('page')}"
+            text = (
+                f"p50 {_ms(entry.get('p50_ms'))}, p95 {_ms(p95)}, {queries} queries "
+                f"(CPU per request: {entry.get('python_cpu_ms') or 0:.1f} ms Python, "
+                f"{entry.get('database_cpu_ms') or 0:.1f} ms database)"
+            )
+            passed = _below(p95, 50)
+            table.append(
+                (
+                    f"{name} (`{figures['url']}`), {label}",
+                    text,
+                    "p95 under 50 ms, query count constant",
+                    None if passed is None else passed and constant,
+                )
+            )
 
     wall = _get(steps, "import", "wall")
     memory = _get(steps, "import", "peak_memory_mb")

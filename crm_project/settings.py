@@ -223,7 +223,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # The login throttle's backend comes first: it refuses a locked-out login before the password is checked.
 AUTHENTICATION_BACKENDS = [
     "crm_project.login_throttle.LoginThrottleBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading a user's permissions and roles in one query.
+    "crm_project.auth.AccessBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -332,6 +333,9 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
+# Sessions live in the database; with Redis they are read from the cache (no query per request). Never from a
+# per-process cache: a logout in one process would not reach the copy another process holds.
+SESSION_ENGINE = "crm_project.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

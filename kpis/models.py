@@ -42,6 +42,10 @@ class KpiSnapshot(models.Model):
                 condition=models.Q(period_end__gt=models.F("period_start")), name="kpisnapshot_period"
             ),
         ]
+        indexes = [
+            # The overview reads every KPI's periods of one segment (the unique index leads with the KPI).
+            models.Index(fields=["granularity", "dimension", "segment", "period_start"], name="kpisnapshot_board"),
+        ]
 
     def __str__(self):
         return f"{self.kpi} {self.granularity} {self.period_start} {self.dimension}={self.segment}: {self.value}"

@@ -3,6 +3,7 @@
 import datetime
 import hashlib
 import logging
+import uuid
 from decimal import Decimal
 
 from django.core.cache import cache
@@ -36,7 +37,11 @@ FIELDS = (
 def _cached(key: str, compute):
     """Read through the cache; when the cache cannot be reached, straight from the snapshots."""
     try:
-        generation = cache.get(GENERATION_KEY) or "0"
+        generation = cache.get(GENERATION_KEY)
+        if generation is None:
+            # Never "no generation": entries cached under an older missing one (evicted) must not answer.
+            cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+            generation = cache.get(GENERATION_KEY)
         full_key = f"kpis:{generation}:{key}"
         found = cache.get(full_key)
         if found is not None:
@@ -50,6 +55,12 @@ def _cached(key: str, compute):
     except Exception:
         logger.warning("KPI cache unreachable; result not cached", exc_info=True)
     return result
+
+
+def kpi_page_cached(key: str, compute):
+    """A KPI page's rendered parts through the cache, in the generation of the snapshots and targets they
+    show (a refresh or a target change starts a new one); computed from the snapshots when Redis is down."""
+    return _cached(f"page:{key}", compute)
 
 
 def _row(snapshot: dict, kpi: Kpi) -> dict:
@@ -139,14 +150,19 @@ def kpi_overview(*, granularity: str = "month", today: datetime.date | None = No
 
 
 def last_refresh() -> dict:
-    """When the snapshots were last refreshed successfully, and whether the latest attempt failed."""
-    runs = list(KpiRefresh.objects.exclude(status=KpiRefresh.Status.RUNNING).order_by("-started_at")[:20])
-    good = next((run for run in runs if run.status == KpiRefresh.Status.SUCCEEDED), None)
-    return {
-        "last_success_at": good.finished_at if good else None,
-        "last_failed": bool(runs) and runs[0].status == KpiRefresh.Status.FAILED,
-        "last_error": runs[0].error if runs and runs[0].status == KpiRefresh.Status.FAILED else "",
-    }
+    """When the snapshots were last refreshed successfully, and whether the latest attempt failed (through
+    the cache: every refresh, however it ends, starts a new generation)."""
+
+    def compute():
+        runs = list(KpiRefresh.objects.exclude(status=KpiRefresh.Status.RUNNING).order_by("-started_at")[:20])
+        good = next((run for run in runs if run.status == KpiRefresh.Status.SUCCEEDED), None)
+        return {
+            "last_success_at": good.finished_at if good else None,
+            "last_failed": bool(runs) and runs[0].status == KpiRefresh.Status.FAILED,
+            "last_error": runs[0].error if runs and runs[0].status == KpiRefresh.Status.FAILED else "",
+        }
+
+    return _cached("last-refresh", compute)
 
 
 def _segment_key(segment: str) -> str:
@@ -210,25 +226,31 @@ def kpi_segments(*, granularity: str, dimension: str) -> list[str]:
 
 def kpi_targets(*, granularity: str, starts: list[datetime.date], keys: list[str] | None = None) -> dict:
     """Targets in force: {(kpi, period start): value} for each period of `starts`, a period's own target
-    over the standing one of its granularity. One query."""
-    targets = KpiTarget.objects.filter(granularity=granularity).filter(
-        Q(period_start__isnull=True) | Q(period_start__in=starts)
-    )
-    if keys is not None:
-        targets = targets.filter(kpi__in=keys)
-    standing, own = {}, {}
-    for target in targets.values("kpi", "period_start", "value"):
-        if target["period_start"] is None:
-            standing[target["kpi"]] = target["value"]
-        else:
-            own[(target["kpi"], target["period_start"])] = target["value"]
-    result = {}
-    for kpi_key in set(standing) | {kpi_key for kpi_key, _ in own}:
-        for start in starts:
-            value = own.get((kpi_key, start), standing.get(kpi_key))
-            if value is not None:
-                result[(kpi_key, start)] = value
-    return result
+    over the standing one of its granularity. One query on a cold cache (setting or deleting a target starts
+    a new generation)."""
+    asked = hashlib.sha1(repr((sorted(starts), sorted(keys) if keys is not None else None)).encode()).hexdigest()
+
+    def compute():
+        targets = KpiTarget.objects.filter(granularity=granularity).filter(
+            Q(period_start__isnull=True) | Q(period_start__in=starts)
+        )
+        if keys is not None:
+            targets = targets.filter(kpi__in=keys)
+        standing, own = {}, {}
+        for target in targets.values("kpi", "period_start", "value"):
+            if target["period_start"] is None:
+                standing[target["kpi"]] = target["value"]
+            else:
+                own[(target["kpi"], target["period_start"])] = target["value"]
+        result = {}
+        for kpi_key in set(standing) | {kpi_key for kpi_key, _ in own}:
+            for start in starts:
+                value = own.get((kpi_key, start), standing.get(kpi_key))
+                if value is not None:
+                    result[(kpi_key, start)] = value
+        return result
+
+    return _cached(f"targets:{granularity}:{asked[:16]}", compute)
 
 
 def kpi_target_list():

@@ -345,8 +345,8 @@ def kpis_refresh(
         run.save()
         _planner_for_aggregates(on=False)
         _release(scope, token)
-        if summary.rows_written:
-            _bump_generation()
+        # Whatever the outcome, the pages' notice of the last refresh changes with it.
+        _bump_generation()
     return summary
 
 
@@ -441,9 +441,11 @@ def kpi_target_set(
         period_start=period_start,
         defaults={"value": value, "note": note, "updated_by": user, "updated_at": timezone.now()},
     )
+    transaction.on_commit(_bump_generation)
     return target
 
 
 @transaction.atomic
 def kpi_target_delete(*, target: KpiTarget) -> None:
     target.delete()
+    transaction.on_commit(_bump_generation)

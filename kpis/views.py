@@ -1,11 +1,13 @@
 """The KPI pages: overview, detail with breakdown and drill-downs, cohorts, targets. They read snapshots only."""
 
 import csv
+import hashlib
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
@@ -17,7 +19,8 @@ from kpis.cohorts import cohort_table
 from kpis.definitions.base import registry
 from kpis.forms import KpiFilterForm, KpiTargetForm, raw_dimension
 from kpis.models import KpiTarget
-from kpis.selectors import kpi_segments, kpi_target_list, last_refresh
+from kpis.periods import local_today
+from kpis.selectors import kpi_page_cached, kpi_segments, kpi_target_list, last_refresh
 
 VIEW_PERMISSION = "kpis.view_kpisnapshot"
 DEFAULTS = {"granularity": "month", "period": "this", "dimension": "all", "segment": "all"}
@@ -27,6 +30,8 @@ class KpiPageMixin(PagePermissionMixin):
     """The period and segment picker shared by the KPI pages."""
 
     permission_required = VIEW_PERMISSION
+    # The partials of the template that rendered_parts() serves from the cache.
+    cached_parts: tuple[str, ...] = ()
 
     def get_selection(self):
         data = self.request.GET
@@ -50,17 +55,35 @@ class KpiPageMixin(PagePermissionMixin):
             "query_string": urlencode(self.selection.query()),
         }
 
+    def rendered_parts(self, build_context, *, varies: str = "") -> dict:
+        """The page's `cached_parts` (partials of its template) rendered from `build_context()` through the KPI
+        cache, keyed by what defines them: the address with its query string, today (what "this period"
+        means) and `varies`. With them, the refresh notice, worked out afresh (it reads "... minutes ago")."""
+        query = urlencode(sorted(self.request.GET.lists()), doseq=True)
+        defined_by = f"{self.request.path}?{query}|{local_today()}|{varies}"
+
+        def render() -> dict:
+            context = build_context()
+            html = {
+                name: render_to_string(f"{self.template_name}#{name}", context, self.request)
+                for name in self.cached_parts
+            }
+            return {"last_refresh": last_refresh(), "html": html}
+
+        parts = kpi_page_cached(hashlib.sha1(defined_by.encode()).hexdigest(), render)
+        return {"rendered": parts["html"], "refresh": pages.refresh_notice(parts["last_refresh"])}
+
 
 class KpiOverviewView(KpiPageMixin, TemplateView):
     template_name = "kpis/overview.html"
+    cached_parts = ("heading", "tiles")
 
     def get_context_data(self, **kwargs):
-        selection = self.get_selection()
-        return {
-            **super().get_context_data(**kwargs),
-            **self.picker_context(),
-            "areas": pages.overview_areas(selection),
-        }
+        def build_context() -> dict:
+            selection = self.get_selection()
+            return {**self.picker_context(), "areas": pages.overview_areas(selection)}
+
+        return {**super().get_context_data(**kwargs), **self.rendered_parts(build_context)}
 
 
 def _kpi_or_404(key: str):
@@ -80,9 +103,20 @@ def _breakdown_dimension(kpi, selection, asked: str) -> str | None:
 
 class KpiDetailView(KpiPageMixin, TemplateView):
     template_name = "kpis/detail.html"
+    cached_parts = ("heading", "body")
 
     def get_context_data(self, **kwargs):
         kpi = _kpi_or_404(self.kwargs["key"])
+        can_set_targets = self.request.user.has_perm("kpis.add_kpitarget")
+        return {
+            **super().get_context_data(**kwargs),
+            "kpi": kpi,
+            **self.rendered_parts(
+                lambda: self.detail_context(kpi, can_set_targets=can_set_targets), varies=f"targets:{can_set_targets}"
+            ),
+        }
+
+    def detail_context(self, kpi, *, can_set_targets: bool) -> dict:
         selection = self.get_selection()
         series = pages.detail_series(kpi, selection)
         dimension = _breakdown_dimension(kpi, selection, self.request.GET.get("breakdown", ""))
@@ -90,7 +124,6 @@ class KpiDetailView(KpiPageMixin, TemplateView):
         query = selection.query()
         keep = {"breakdown": breakdown["dimension"], "sort": breakdown["sort"]} if breakdown else {}
         return {
-            **super().get_context_data(**kwargs),
             **self.picker_context(),
             "kpi": kpi,
             "parts": presentation.PARTS.get(kpi.key, (None, None)),
@@ -105,7 +138,7 @@ class KpiDetailView(KpiPageMixin, TemplateView):
             "keep": list(keep.items()),
             "query_items": list(query.items()),
             "overview_url": f"{reverse('kpis:overview')}?{urlencode(query)}",
-            "can_set_targets": self.request.user.has_perm("kpis.add_kpitarget"),
+            "can_set_targets": can_set_targets,
             **self.sort_context(kpi, query, breakdown),
         }
 

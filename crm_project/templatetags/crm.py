@@ -4,6 +4,8 @@ from decimal import Decimal
 
 from django import template
 
+from crm_project.auth import role_names
+
 register = template.Library()
 
 
@@ -31,3 +33,9 @@ def format_money(amount) -> str:
 @register.filter
 def money(amount) -> str:
     return format_money(amount)
+
+
+@register.filter
+def roles(user) -> list[str]:
+    """The user's role names (read with the user's permissions, in the same query)."""
+    return role_names(user)

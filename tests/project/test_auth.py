@@ -2,7 +2,9 @@
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.test import Client
 from django.urls import reverse
 
 from crm_project.roles import ROLE_NAMES, sync_roles
@@ -211,3 +213,37 @@ def test_admin_login_is_the_admin_own(client):
 
     assert response.status_code == 302
     assert response.url.startswith("/admin/login/")
+
+
+# Sessions and permissions read on each request
+
+
+def test_a_session_ended_by_logging_out_cannot_be_used_again(client, sales_user):
+    client.post(LOGIN, {"username": sales_user.username, "password": PASSWORD})
+    session_cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    client.post(reverse("logout"))
+    replayed = Client()
+    replayed.cookies[settings.SESSION_COOKIE_NAME] = session_cookie
+
+    response = replayed.get(DASHBOARD)
+
+    assert response.status_code == 302 and response.url.startswith(LOGIN)
+
+
+def test_a_role_taken_away_counts_on_the_next_request(client, manager_user):
+    client.force_login(manager_user)
+    assert client.get(reverse("kpis:overview")).status_code == 200
+
+    manager_user.groups.clear()
+
+    assert client.get(reverse("kpis:overview")).status_code == 403
+
+
+def test_the_user_menu_names_the_roles(client, make_user):
+    user = make_user("sales")
+    user.groups.add(Group.objects.get(name="support"))
+    client.force_login(user)
+
+    html = client.get(DASHBOARD).content.decode()
+
+    assert '<span class="dropdown-item-text small text-body-secondary">sales, support</span>' in html

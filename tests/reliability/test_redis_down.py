@@ -89,6 +89,7 @@ def log_in(admin) -> Client:
 
 def test_sessions_are_kept_in_the_database_not_in_redis():
     assert settings.SESSION_ENGINE in {
+        "crm_project.sessions",
         "django.contrib.sessions.backends.db",
         "django.contrib.sessions.backends.cached_db",
     }
