@@ -56,6 +56,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_project.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
 
 PAGES = {"overview": "/kpis/", "detail": "/kpis/revenue/"}
+# The open-loop runs' load, requests per second in all: the target's 150 warm; cold, what a burst right after a
+# refresh could bring (each cold request costs about 40 ms of CPU, so 2 cores answer about 50 per second).
+RATES = {"warm": 150, "cold": 25}
 MONTHS = 24  # the demo's two years
 STATISTICS_DELAY = 11  # seconds: an idle PostgreSQL backend reports its table statistics within 10 s
 USERNAME, PASSWORD = "manager", "crm-demo"
@@ -199,24 +202,36 @@ def selections(path: str, clients: int) -> list[list[str]]:
     ]
 
 
-def load_run(*, port: int, paths: list[list[str]], cookie: str, seconds: float, before_each=None) -> dict:
-    """A thread per list of `paths`, each on its own keep-alive connection, GETting its paths in turn."""
+def load_run(
+    *, port: int, paths: list[list[str]], cookie: str, seconds: float, before_each=None, rate: float | None = None
+) -> dict:
+    """A thread per list of `paths`, each on its own keep-alive connection, GETting its paths in turn: as fast
+    as answers come (closed loop: the throughput), or with `rate` requests per second in all, evenly spread
+    over the clients (open loop: the latency at that load, timed from when each request was due, so that a
+    slow answer delaying the next request counts against the server too)."""
     clients = len(paths)
     timings: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
     start = threading.Barrier(clients + 1)
     stop_at = [0.0]
+    clients_started = list(range(clients))
 
     def client(own_paths: list[str]) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         own, failed = [], []
         start.wait()
+        index = clients_started.pop()
         while time.perf_counter() < stop_at[0]:
             if before_each:
                 before_each()
             path = own_paths[len(own) % len(own_paths)]
             began = time.perf_counter()
+            if rate:
+                due = stop_at[0] - seconds + (len(own) * clients + index) / rate
+                if due > began:
+                    time.sleep(due - began)
+                began = due
             try:
                 connection.request("GET", path, headers={"Cookie": cookie})
                 response = connection.getresponse()
@@ -300,7 +315,7 @@ def run_pages(
     }
     try:
         cookie = log_in(server.port)
-        for state in states:
+        for state, rate in [(kind, rate) for kind in states for rate in (None, RATES[kind])]:
             if state == "cold":
                 store.set(generation_key, int(time.time() * 1000))  # an integer, so that INCR can bump it
             for page, path in PAGES.items():
@@ -320,6 +335,7 @@ def run_pages(
                     cookie=cookie,
                     seconds=seconds,
                     before_each=new_generation if state == "cold" else None,
+                    rate=rate,
                 )
                 own_cpu = time.process_time() - own_cpu
                 worker_cpu = server.worker_cpu_seconds() - worker_cpu
@@ -337,9 +353,11 @@ def run_pages(
                     client_cpu_ms_per_request=round(1000 * own_cpu / requests, 2),
                     snapshot_rows_per_request=round(snapshot_rows / requests, 1),
                 )
-                results["runs"][f"{page}_{state}"] = run
+                run["rate"] = rate
+                results["runs"][f"{page}_{state}" + (f"_at_{rate}" if rate else "")] = run
                 print(
-                    f"{page} {state}: {run['requests_per_second']} req/s, p50 {run['p50_ms']} ms, "
+                    f"{page} {state}{f' at {rate}/s' if rate else ''}: {run['requests_per_second']} req/s, "
+                    f"p50 {run['p50_ms']} ms, "
                     f"p95 {run['p95_ms']} ms, {run['errors']} errors; CPU per request: gunicorn "
                     f"{run['worker_cpu_ms_per_request']} ms, PostgreSQL {run['database_cpu_ms_per_request']} ms; "
                     f"snapshot rows read per request {run['snapshot_rows_per_request']} (load {load:.1f} before)",
@@ -349,7 +367,34 @@ def run_pages(
         server.stop()
         with contextlib.suppress(Exception):
             cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)  # as a refresh leaves it
+    results["queries"] = query_counts()
     return results
+
+
+def query_counts() -> dict[str, int]:
+    """The queries of each page, cold (a new cache version) then warm, in this process as a request runs them."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from kpis.services import GENERATION_KEY
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    plain_static = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # no collectstatic
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": plain_static}
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=USERNAME))
+    counts = {}
+    for page, path in PAGES.items():
+        cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        for state in ("cold", "warm"):
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(path).status_code == 200, path
+            counts[f"{page}_{state}"] = len(captured)
+    return counts
 
 
 def main() -> None:

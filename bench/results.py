@@ -103,22 +103,41 @@ def rows(results: dict) -> list[tuple[str, str, str, bool | None]]:
         value = _get(steps, "incremental", key, "wall")
         table.append((label, _seconds(value), f"under {limit} s", _below(value, limit)))
 
-    for page in _get(steps, "pages", "pages", default=[]) or []:
+    runs = _get(steps, "pages", "runs", default={}) or {}
+    queries = _get(steps, "pages", "queries", default={}) or {}
+    names = {"overview": "KPI overview `/kpis/`", "detail": "KPI detail `/kpis/revenue/`"}
+    for page, title in names.items():
         for state, limit in (("warm", 30), ("cold", 300)):
-            figure = page.get(state) or {}
-            p95, queries, rps = figure.get("p95_ms"), figure.get("queries"), figure.get("requests_per_second")
-            passed = _below(p95, limit)
-            target = f"p95 under {limit} ms"
-            if state == "warm":
-                target += ", at most 2 queries, at least 150 requests/s"
-                if passed is not None and queries is not None and rps is not None:
-                    passed = passed and queries <= 2 and rps >= 150
-            text = f"p50 {_ms(figure.get('p50_ms'))}, p95 {_ms(p95)}"
-            if rps is not None:
-                text += f", {rps:.0f} requests/s"
-            if queries is not None:
-                text += f", {queries} queries"
-            table.append((f"{page.get('name', '?')} ({state} cache, 16 clients, gunicorn)", text, target, passed))
+            closed = runs.get(f"{page}_{state}")
+            paced = next((run for key, run in runs.items() if key.startswith(f"{page}_{state}_at_")), None)
+            count = queries.get(f"{page}_{state}")
+            if paced:
+                p95 = paced.get("p95_ms")
+                passed = _below(p95, limit)
+                target = f"p95 under {limit} ms"
+                if state == "warm":
+                    target += ", at most 2 queries"
+                    passed = None if passed is None or count is None else passed and count <= 2
+                table.append(
+                    (
+                        f"{title}, {state} cache, {paced.get('rate')} requests/s offered by 16 clients (gunicorn)",
+                        f"p50 {_ms(paced.get('p50_ms'))}, p95 {_ms(p95)}; {count} queries; CPU per request "
+                        f"{paced.get('worker_cpu_ms_per_request')} ms gunicorn + "
+                        f"{paced.get('database_cpu_ms_per_request')} ms PostgreSQL",
+                        target,
+                        passed,
+                    )
+                )
+            if closed:
+                rps = closed.get("requests_per_second")
+                table.append(
+                    (
+                        f"{title}, {state} cache, 16 clients as fast as answered (gunicorn)",
+                        f"{rps} requests/s; p50 {_ms(closed.get('p50_ms'))}, p95 {_ms(closed.get('p95_ms'))}",
+                        "at least 150 requests/s" if state == "warm" else "reported",
+                        _below(150, rps) if state == "warm" and rps is not None else None,
+                    )
+                )
 
     for name, figures in (_get(steps, "lists", "lists", default={}) or {}).items():
         constant = figures["first"]["queries"] == figures["deep"]["queries"]
