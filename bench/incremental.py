@@ -10,8 +10,8 @@ granularity and segment of the open periods, and every period from the earliest 
 
 - open: the open periods with no stale mark (what beat runs every few minutes);
 - new records: after 10,000 records arrived (5,000 orders, 3,000 tickets, 2,000 survey responses with their
-  invitations, copies of existing ones moved to the last few hours), marked stale from their earliest time as
-  the import marks what it loads; they are deleted after the run (untimed);
+  invitations, copies of the latest ones moved to the last few hours; each run adds 10,000 more), marked stale
+  from their earliest time as the import marks what it loads; they are deleted after the last run (untimed);
 - old edits: after 1,000 orders of the month a year back were edited one by one through the ORM (amount up or
   down by 1.00 on alternate runs), marked stale by the model signals as a page, the API or the admin would.
 
@@ -177,10 +177,10 @@ def main() -> None:
         earliest = timezone.now() - datetime.timedelta(hours=6)
         kpis_mark_stale(since=earliest, reason="bench: new records")
         runs.append({**timed(f"{made:,} new records", number), "records": made})
-        with transaction.atomic(), connection.cursor() as cursor:
-            remove_arrivals(cursor)
-        kpis_mark_stale(since=earliest, reason="bench: new records removed")
-        kpis_refresh_open()
+    with transaction.atomic(), connection.cursor() as cursor:  # one clean-up for every run's records
+        remove_arrivals(cursor)
+    kpis_mark_stale(since=timezone.now() - datetime.timedelta(hours=6), reason="bench: new records removed")
+    kpis_refresh_open()
     results["new_records"] = {"runs": runs, "wall": statistics.median(run["wall"] for run in runs)}
 
     today = timezone.localdate()
