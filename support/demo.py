@@ -15,20 +15,33 @@ second run adds nothing.
 """
 
 import random
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from itertools import accumulate
 
 from django.conf import settings
+from django.utils import timezone
 
-from contacts.demo import DemoContext, demo_rows, external_id, ids_by_external_id, insert_new
+from contacts.demo import (
+    DemoContext,
+    DemoRow,
+    bulk_path,
+    copy_rows,
+    demo_range,
+    demo_rows,
+    external_id,
+    ids_by_external_id,
+    indexes_built_after,
+    insert_new,
+    reserve_ids,
+)
 from contacts.models import Contact
 
 from . import sla
 from .models import SlaPolicy, Ticket, TicketEvent, TicketMessage
 
-TICKETS_PER_CONTACT = 0.5  # one ticket per two contacts, whatever the size
-CONTACTS_PER_TICKET = 2  # ticket n is raised by one of the contacts 2n - 1 and 2n's chunk
+TICKETS_PER_CONTACT = 0.5  # one ticket per two contacts, unless the size says how many
 
 CHANNELS = ("email", "chat", "web", "phone")
 CHANNEL_WEIGHTS = (45, 22, 20, 13)
@@ -60,6 +73,13 @@ QUEUE_BACKLOG_HOURS = (6, 16)  # the queue they wait in before an agent gets to 
 CUSTOMER_SHARE = 0.85  # the rest come from prospects trying the product
 # A chunk's messages and events (four or five a ticket) in statements PostgreSQL takes (65,535 parameters at most).
 ROWS_PER_INSERT = 5000
+TICKET_COLUMNS = (
+    "id", "contact_id", "subject", "channel", "priority", "status", "opened_by_id", "assignee_id", "created_at",
+    "updated_at", "first_response_at", "resolved_at", "closed_at", "agent_replies", "reopened_count",
+    "first_response_due_at", "resolution_due_at", "external_id",
+)  # fmt: skip
+MESSAGE_COLUMNS = ("ticket_id", "author_kind", "is_public", "body", "created_at", "author_id")
+EVENT_COLUMNS = ("ticket_id", "verb", "at", "note", "actor_id")
 
 TOPICS = (
     ("Cannot export the monthly report", "The CSV export of the monthly report stops after 1,000 rows. We need all."),
@@ -139,9 +159,9 @@ class _Step:
 class _Played:
     """A ticket played out up to `now`: the ticket row and what goes with it (ticket ids are set later)."""
 
-    ticket: Ticket
-    messages: list[TicketMessage] = field(default_factory=list)
-    events: list[TicketEvent] = field(default_factory=list)
+    ticket: DemoRow  # the Ticket's fields, by attribute name
+    messages: list[DemoRow] = field(default_factory=list)
+    events: list[DemoRow] = field(default_factory=list)
 
 
 def seed_support(context: DemoContext) -> None:
@@ -149,15 +169,30 @@ def seed_support(context: DemoContext) -> None:
     policies = {policy.priority: policy for policy in SlaPolicy.objects.all()}
     hours_of_business = sla.business_hours()
     agents = _agents(context)
-    total = int(context.dimensions.contacts * TICKETS_PER_CONTACT)
+    dimensions = context.dimensions
+    total = dimensions.tickets or int(dimensions.contacts * TICKETS_PER_CONTACT)
     tickets_before = demo_rows(Ticket, "ticket").count()
+    bulk = bulk_path(context, Ticket, "ticket")
+    with indexes_built_after(Ticket, TicketMessage, TicketEvent) if bulk else nullcontext():
+        messages_new = _write_tickets(context, total, bulk, policies, hours_of_business, agents)
+    tickets_now = demo_rows(Ticket, "ticket").count()
+    context.record("tickets", new=tickets_now - tickets_before, total=tickets_now)
+    messages_now = TicketMessage.objects.filter(ticket__external_id__startswith="demo-ticket-").count()
+    context.record("ticket messages", new=messages_new, total=messages_now)
+
+
+def _write_tickets(context, total, bulk, policies, hours_of_business, agents) -> int:
+    """Play and write the tickets a chunk at a time, with their messages and events; how many messages."""
+    contacts_per_ticket = context.dimensions.contacts / total
     messages_new = 0
     for index, numbers in context.chunks("tickets", total):
         keys = [external_id("ticket", number) for number in numbers]
-        existing = set(Ticket.objects.filter(external_id__in=keys).order_by().values_list("external_id", flat=True))
-        if len(existing) == len(keys):
-            continue  # an earlier run made them with their messages
-        contacts = _contacts_for(numbers)
+        existing = set()
+        if not bulk:
+            existing = set(Ticket.objects.filter(external_id__in=keys).order_by().values_list("external_id", flat=True))
+            if len(existing) == len(keys):
+                continue  # an earlier run made them with their messages
+        contacts = _contacts_for(numbers, contacts_per_ticket)
         if not contacts:
             continue
         rng = context.rng_for("tickets", index)
@@ -169,8 +204,15 @@ def seed_support(context: DemoContext) -> None:
             picked = picker.pick(ticket_rng, recent=number in recent)
             played.append(_play_ticket(context, ticket_rng, number, picked, agents, policies, hours_of_business))
         new = [item for item in played if item.ticket.external_id not in existing]
-        insert_new(Ticket, [item.ticket for item in new])
-        ids = ids_by_external_id(Ticket, [item.ticket.external_id for item in new])
+        if bulk:
+            updated_at = timezone.now()
+            for item, ticket_id in zip(new, reserve_ids(Ticket, len(new)), strict=True):
+                item.ticket.id, item.ticket.updated_at = ticket_id, updated_at
+            copy_rows(Ticket, TICKET_COLUMNS, (tuple(item.ticket[c] for c in TICKET_COLUMNS) for item in new))
+            ids = {item.ticket.external_id: (item.ticket.id,) for item in new}
+        else:
+            insert_new(Ticket, [Ticket(**item.ticket) for item in new])
+            ids = ids_by_external_id(Ticket, [item.ticket.external_id for item in new])
         messages, events = [], []
         for item in new:
             ticket_id = ids[item.ticket.external_id][0]
@@ -178,13 +220,14 @@ def seed_support(context: DemoContext) -> None:
                 row.ticket_id = ticket_id
             messages.extend(item.messages)
             events.extend(item.events)
-        TicketMessage.objects.bulk_create(messages, batch_size=ROWS_PER_INSERT)
-        TicketEvent.objects.bulk_create(events, batch_size=ROWS_PER_INSERT)
+        if bulk:
+            copy_rows(TicketMessage, MESSAGE_COLUMNS, (tuple(row[c] for c in MESSAGE_COLUMNS) for row in messages))
+            copy_rows(TicketEvent, EVENT_COLUMNS, (tuple(row[c] for c in EVENT_COLUMNS) for row in events))
+        else:
+            TicketMessage.objects.bulk_create([TicketMessage(**row) for row in messages], batch_size=ROWS_PER_INSERT)
+            TicketEvent.objects.bulk_create([TicketEvent(**row) for row in events], batch_size=ROWS_PER_INSERT)
         messages_new += len(messages)
-    tickets_now = demo_rows(Ticket, "ticket").count()
-    context.record("tickets", new=tickets_now - tickets_before, total=tickets_now)
-    messages_now = TicketMessage.objects.filter(ticket__external_id__startswith="demo-ticket-").count()
-    context.record("ticket messages", new=messages_new, total=messages_now)
+    return messages_new
 
 
 @dataclass(frozen=True)
@@ -200,12 +243,17 @@ def _agents(context: DemoContext) -> _Agents:
     return _Agents(main=context.users["support"], others=tuple(context.users_in_role("admin")))
 
 
-def _contacts_for(numbers: range) -> list[_ContactRef]:
-    """The contacts of this chunk of tickets, read back in one query."""
-    first, last = (numbers.start - 1) * CONTACTS_PER_TICKET + 1, numbers.stop * CONTACTS_PER_TICKET - 2
-    keys = [external_id("contact", number) for number in range(first, last + 1)]
-    rows = ids_by_external_id(Contact, keys, "first_name", "created_at", "customer_since", "churned_at")
-    return [_ContactRef(*rows[key]) for key in keys if key in rows]
+def _contacts_for(numbers: range, contacts_per_ticket: float) -> list[_ContactRef]:
+    """The contacts of this chunk of tickets (ticket n is raised by one of the contacts around
+    n x contacts_per_ticket, in the chunk's share of them), read back in one query."""
+    first = int((numbers.start - 1) * contacts_per_ticket) + 1
+    last = max(first, int((numbers.stop - 1) * contacts_per_ticket))
+    rows = (
+        demo_range(Contact, "contact", range(first, last + 1))
+        .order_by("external_id")
+        .values_list("id", "first_name", "created_at", "customer_since", "churned_at")
+    )
+    return [_ContactRef(*row) for row in rows]
 
 
 class _ContactPicker:
@@ -343,14 +391,22 @@ def _play_ticket(context, rng, number, picked, agents, policies, hours_of_busine
     agent = agents.pick(rng)
     # The agent took the call and opened the ticket (then it is not waiting in the queue).
     agent_opens = channel == "phone" and rng.random() < 0.7
-    ticket = Ticket(
+    ticket = DemoRow(
         contact_id=contact.id,
         subject=topic[0],
         channel=channel,
         priority=priority,
         status=Ticket.Status.NEW,
-        opened_by=agent if agent_opens else None,
+        opened_by_id=agent.pk if agent_opens else None,
+        assignee_id=None,
         created_at=created_at,
+        first_response_at=None,
+        resolved_at=None,
+        closed_at=None,
+        agent_replies=0,
+        reopened_count=0,
+        first_response_due_at=None,
+        resolution_due_at=None,
         external_id=external_id("ticket", number),
     )
     policy = policies.get(priority)
@@ -358,7 +414,7 @@ def _play_ticket(context, rng, number, picked, agents, policies, hours_of_busine
         ticket.first_response_due_at = sla.add_hours(created_at, policy.first_response_hours, hours_of_business)
         ticket.resolution_due_at = sla.add_hours(created_at, policy.resolution_hours, hours_of_business)
     played = _Played(ticket)
-    played.events.append(TicketEvent(verb=TicketEvent.Verb.CREATED, actor=ticket.opened_by, at=created_at))
+    played.events.append(_event(TicketEvent.Verb.CREATED, ticket.opened_by_id, created_at))
     for step in _plan(rng, created_at, priority, topic, contact.first_name, agent_opens, recent and not agent_opens):
         if step.at > context.now:
             break
@@ -366,28 +422,34 @@ def _play_ticket(context, rng, number, picked, agents, policies, hours_of_busine
     return played
 
 
+def _message(author_kind: str, author_id: int | None, is_public: bool, body: str, at: datetime) -> DemoRow:
+    return DemoRow(author_kind=author_kind, author_id=author_id, is_public=is_public, body=body, created_at=at)
+
+
+def _event(verb: str, actor_id: int | None, at: datetime | None = None, note: str = "") -> DemoRow:
+    return DemoRow(verb=verb, actor_id=actor_id, at=at, note=note)
+
+
 def _apply(played: _Played, step: _Step, agent) -> None:
     """Change the ticket as the service for this step would, and keep its message or event."""
     ticket, at = played.ticket, step.at
     event = None
     if step.kind == "customer":
-        played.messages.append(TicketMessage(author_kind="customer", is_public=True, body=step.body, created_at=at))
+        played.messages.append(_message("customer", None, True, step.body, at))
         if ticket.status == Ticket.Status.RESOLVED:
             ticket.status, ticket.resolved_at = Ticket.Status.OPEN, None
             ticket.reopened_count += 1
-            event = TicketEvent(verb=TicketEvent.Verb.REOPENED, note="by the customer's message")
+            event = _event(TicketEvent.Verb.REOPENED, None, note="by the customer's message")
         elif ticket.status == Ticket.Status.PENDING:
             ticket.status = Ticket.Status.OPEN
     elif step.kind == "assign":
-        ticket.assignee = agent
+        ticket.assignee_id = agent.pk
         if ticket.status == Ticket.Status.NEW:
             ticket.status = Ticket.Status.OPEN
-        event = TicketEvent(verb=TicketEvent.Verb.ASSIGNED, actor=agent, note=f"to {agent}")
+        event = _event(TicketEvent.Verb.ASSIGNED, agent.pk, note=f"to {agent}")
     elif step.kind in ("reply", "note"):
         public = step.kind == "reply"
-        played.messages.append(
-            TicketMessage(author_kind="agent", author=agent, is_public=public, body=step.body, created_at=at)
-        )
+        played.messages.append(_message("agent", agent.pk, public, step.body, at))
         if public:
             ticket.agent_replies += 1
             ticket.first_response_at = ticket.first_response_at or at
@@ -395,13 +457,13 @@ def _apply(played: _Played, step: _Step, agent) -> None:
                 ticket.status = Ticket.Status.OPEN
     elif step.kind == "pending" and ticket.status == Ticket.Status.OPEN:
         ticket.status = Ticket.Status.PENDING
-        event = TicketEvent(verb=TicketEvent.Verb.STATUS, actor=agent, note="Open → Pending")
+        event = _event(TicketEvent.Verb.STATUS, agent.pk, note="Open → Pending")
     elif step.kind == "resolve":
         ticket.status, ticket.resolved_at = Ticket.Status.RESOLVED, at
-        event = TicketEvent(verb=TicketEvent.Verb.RESOLVED, actor=agent)
+        event = _event(TicketEvent.Verb.RESOLVED, agent.pk)
     elif step.kind == "close":
         ticket.status, ticket.closed_at = Ticket.Status.CLOSED, at
-        event = TicketEvent(verb=TicketEvent.Verb.CLOSED, note="automatically")
+        event = _event(TicketEvent.Verb.CLOSED, None, note="automatically")
     if event is not None:
         event.at = at
         played.events.append(event)

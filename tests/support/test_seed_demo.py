@@ -309,7 +309,13 @@ def test_tickets_are_written_a_chunk_at_a_time_with_a_few_queries_each():
         seed_support(context)
 
     chunks = SMALL_TICKETS // 50
+    # On PostgreSQL a first run sets the indexes and foreign keys aside, builds them once at the end, analyses.
+    once = ("SET ", "ALTER TABLE", "DROP INDEX", "CREATE ", "ANALYZE", "SELECT conrelid", "SELECT indexrelid")
+    executed = [sql for sql in executed if not sql.startswith(once)]
     reads = [sql for sql in executed if not sql.startswith("INSERT")]
     assert len(reads) <= 4 + 3 * chunks  # the policies and the counts for the summary, then 3 per chunk
-    if connection.vendor == "postgresql":  # SQLite splits a long insert into several statements
-        assert len(executed) - len(reads) == 3 * chunks  # tickets, their messages, their events
+    # A first run on PostgreSQL copies its rows (COPY, which this log does not see) with ids reserved up front;
+    # SQLite splits a long insert into several statements.
+    if connection.vendor == "postgresql":
+        assert len(executed) - len(reads) == 0
+    assert Ticket.objects.count() == SMALL_TICKETS
