@@ -62,13 +62,14 @@ def moved_copies(cursor, model, count: int, reference: str, overrides: dict[str,
     return cursor.rowcount
 
 
-def arrive(cursor) -> int:
-    """10,000 new records, as a day's orders, tickets and survey answers."""
+def arrive(cursor, number: int) -> int:
+    """10,000 new records, as a day's orders, tickets and survey answers (external ids bench-new-<run>-<id>)."""
     from sales.models import Order
     from support.models import Ticket
     from surveys.models import Invitation, Response
 
-    external = f"'{NEW_MARK}' || src.id"
+    mark = f"{NEW_MARK}{number}-"
+    external = f"'{mark}' || src.id"
     made = moved_copies(cursor, Order, NEW_RECORDS["orders"], "ordered_at", {"external_id": external})
     made += moved_copies(cursor, Ticket, NEW_RECORDS["tickets"], "created_at", {"external_id": external})
     invitation, response = Invitation._meta.db_table, Response._meta.db_table
@@ -97,7 +98,7 @@ def arrive(cursor) -> int:
         INSERT INTO {response} (invitation_id, {", ".join(answer_names)})
         SELECT i.id, {", ".join(answer_values)}
         FROM made i
-        JOIN {invitation} old ON old.id = substring(i.external_id FROM {len(NEW_MARK) + 1})::bigint
+        JOIN {invitation} old ON old.id = substring(i.external_id FROM {len(mark) + 1})::bigint
         JOIN {response} r ON r.invitation_id = old.id
         """
     )
@@ -166,6 +167,9 @@ def main() -> None:
         }
 
     results: dict[str, dict] = {}
+    with transaction.atomic(), connection.cursor() as cursor:  # what an interrupted run left
+        remove_arrivals(cursor)
+    kpis_mark_stale(since=timezone.now() - datetime.timedelta(hours=6), reason="bench: clean start")
     kpis_refresh_open()  # clear what was stale before
     runs = [timed("open periods", number) for number in range(1, arguments.runs + 1)]
     results["open"] = {"runs": runs, "wall": statistics.median(run["wall"] for run in runs)}
@@ -173,7 +177,7 @@ def main() -> None:
     runs = []
     for number in range(1, arguments.runs + 1):
         with transaction.atomic(), connection.cursor() as cursor:
-            made = arrive(cursor)
+            made = arrive(cursor, number)
         earliest = timezone.now() - datetime.timedelta(hours=6)
         kpis_mark_stale(since=earliest, reason="bench: new records")
         runs.append({**timed(f"{made:,} new records", number), "records": made})

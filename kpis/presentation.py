@@ -248,7 +248,7 @@ PARTS = {
     "new_customers": ("New customers (N)", None),
     "active_customers": ("Customers at the end (E)", None),
     "churn_rate": ("Customers lost (L)", "Customers at the start (S)"),
-    "retention_rate": ("Customers retained (R)", "Customers at the start (S)"),
+    "retention_rate": ("E − N′ (retained)", "Customers at the start (S)"),
     "revenue": ("Revenue", None),
     "bookings": ("Bookings", None),
     "average_order_value": ("Revenue", "Orders"),

@@ -115,13 +115,14 @@ def customer_counts(query: Query) -> CustomerCounts:
 
 
 def customer_flows(query: Query) -> dict[Key, Components]:
-    """Per period and segment: S, E, N, L and the customers of some instant of P."""
+    """Per period and segment: S, E, N, N', L and the customers of some instant of P."""
 
     def compute():
         segment = query.labels(contact_segments("c"))
         joined = query.aggregate(
             f"""
                     SELECT periods.p, {segment.select()} AS seg, COUNT(*),
+                        SUM(CASE WHEN c.churned_at IS NOT NULL AND c.churned_at <= periods.e THEN 1 ELSE 0 END),
                         SUM(CASE WHEN c.customer_since > periods.s
                             AND (c.churned_at IS NULL OR c.churned_at > c.customer_since) THEN 1 ELSE 0 END)
                     FROM contacts_contact c
@@ -131,6 +132,7 @@ def customer_flows(query: Query) -> dict[Key, Components]:
                     GROUP BY {segment.group_by("periods.p")}
                     """,
             "new",
+            "new_gone_by_end",
             "joined_after_start",
         )
         lost = query.aggregate(
@@ -217,14 +219,13 @@ class RetentionRate(Kpi):
         "this equals R / S x 100."
     )
     dimensions = CUSTOMER_DIMENSIONS
-    version = 2  # R / S where a customer from the instant P ends made (E - N') / S count one more
 
     def components(self, query):
         return customer_flows(query)
 
     def value(self, c):
-        # R = S - L. (E - N') is R too, except for a customer from the very instant P ends: in E, not in N.
-        return rate_value(c.get("start", 0) - c.get("lost", 0), c.get("start", 0))
+        still_new = c.get("new", 0) - c.get("new_gone_by_end", 0)
+        return rate_value(c.get("end", 0) - still_new, c.get("start", 0))
 
 
 def orders_by_period(query: Query) -> dict[Key, Components]:

@@ -314,15 +314,22 @@ def test_retention_rate_by_region(kpi_api):
     assert_kpi(cells[("2025-03-01", "South")], (2 - 0) / 2 * 100, numerator=2, denominator=2)
 
 
-def test_retention_rate_does_not_count_a_customer_from_the_instant_the_month_ends_as_retained(kpi_api):
+def test_retention_rate_follows_e_minus_n_prime_even_for_a_customer_from_the_instant_the_month_ends(kpi_api):
+    """KPIS.md's formula is (E - N') / S. It equals R / S except at the instant a period ends: a customer from
+    that instant is in E (a customer at P.end) but not in N (P is half-open), and a customer who leaves at that
+    instant is in S and not in E but not in L either. The formula as written is what the product computes."""
     make_customer(at(2025, 1, 10), first_name="a")
-    make_customer(at(2025, 4, 1), first_name="b")  # a customer at March's end instant, new in April
+    make_customer(at(2025, 1, 10), at(2025, 4, 1), first_name="c")  # gone at March's end instant
 
-    refresh_kpis("retention_rate", granularity="month")
-    months = kpi_api.by_period("retention_rate", start="2025-03-01", end="2025-03-31")
+    refresh_kpis("retention_rate", "churn_rate", granularity="month")
+    months = kpi_api.by_period("retention_rate", start="2025-03-01", end="2025-04-30")
+    churn = kpi_api.by_period("churn_rate", start="2025-03-01", end="2025-04-30")
 
-    # March: S=1 {a}, L=0, so R=1 {a}. E=2 {a, b} but N'=0: (E - N') / S would say 200 %.
-    assert_kpi(months["2025-03-01"], (1 - 0) / 1 * 100, numerator=1, denominator=1, sample_size=1)
+    # March: S=2 {a, c}; E=1 {a}; N'=0: (1 - 0) / 2 = 50 %, where R / S = (2 - 0) / 2 would say 100 %:
+    # c's churn at April's first instant falls in no period's L (not in March's, and c is not in April's S).
+    assert_kpi(months["2025-03-01"], (1 - 0) / 2 * 100, numerator=1, denominator=2, sample_size=2)
+    assert_kpi(churn["2025-03-01"], 0, numerator=0, denominator=2)
+    assert_kpi(churn["2025-04-01"], 0, numerator=0, denominator=1)
 
 
 @pytest.mark.parametrize("tz", ZONES)
