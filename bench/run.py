@@ -166,16 +166,25 @@ class Bench:
     def tests(self) -> dict:
         """The whole suite as CI runs it (PostgreSQL, Redis, Celery workers, Chromium), timed once."""
         url = database_url(self.url, f"{database_name(self.url)}_tests")
-        env = self.env(DATABASE_URL=url, REDIS_URL=self.redis, CI="true")
+        # A Redis database of its own: the suite empties its cache, which must not touch the other steps' keys.
+        redis = urlsplit(self.redis)
+        number = int(redis.path.lstrip("/") or 0) + 1
+        env = self.env(DATABASE_URL=url, REDIS_URL=urlunsplit(redis._replace(path=f"/{number}")), CI="true")
         started = time.perf_counter()
         completed = subprocess.run(
-            [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=ROOT, env=env, capture_output=True, text=True
+            [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rf"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
         )
         wall = time.perf_counter() - started
         last = completed.stdout.strip().splitlines()[-1] if completed.stdout.strip() else completed.stderr[-500:]
         print(last)
         if completed.returncode:
-            raise RuntimeError(f"the suite failed: {last}")
+            failed = [line for line in completed.stdout.splitlines() if line.startswith("FAILED")]
+            print("\n".join(failed))
+            raise RuntimeError(f"the suite failed: {last}; " + "; ".join(failed)[:1500])
         return {"wall": wall, "summary": last}
 
     def run(self, only: list[str]) -> dict:
