@@ -217,6 +217,8 @@ class OrderFilter(DrillDownFiltersMixin, django_filters.FilterSet):
         return queryset.filter(ordered_at__gte=local_midnight(value))
 
     def filter_ordered_before(self, queryset, name, value):
+        if value == datetime.date.max:  # up to the last day there is: no bound (the next day would overflow)
+            return queryset
         return queryset.filter(ordered_at__lt=local_midnight(value + datetime.timedelta(days=1)))
 
     def filter_first_per_contact(self, queryset, name, value):

@@ -317,3 +317,14 @@ def test_support_cannot_open_an_order(client, support_user):
     client.force_login(support_user)
 
     assert client.get(order.get_absolute_url()).status_code == 403
+
+
+def test_orders_until_the_last_day_there_is_are_all_orders_on_the_page_and_in_the_api(sales_client, sales_api):
+    OrderFactory(description="Any", ordered_at=timezone.make_aware(datetime.datetime(2026, 3, 10, 12)))
+
+    page = sales_client.get(ORDER_LIST, {"ordered_before": "9999-12-31"})
+    api = sales_api.get("/api/orders/", {"ordered_before": "9999-12-31"})
+
+    assert [order.description for order in shown(page)] == ["Any"]
+    assert api.status_code == 200, api.content
+    assert [order["description"] for order in api.json()["results"]] == ["Any"]
