@@ -301,7 +301,7 @@ def kpis_refresh(
         for granularity in granularities
     }
     # Parts shared by KPIs, and by granularities for the per-day ones, which cover the days of every range.
-    memo: dict = {}
+    memo: dict = {"ranges": ranges}
     chosen = None if dimensions is None else set(dimensions)
     if chosen is not None:
         memo["dimensions"] = chosen
@@ -352,12 +352,16 @@ def kpis_refresh(
 
 def _forget(memo: dict, granularity: str) -> None:
     """Drop from the memo what no later granularity reads, so that memory holds one granularity's rows: the
-    raw rows of queries (every dimension has read them by now) and this granularity's parts. The per-day rows
-    and the parts every granularity shares (customer counts, CLV window orders) stay."""
+    raw rows of queries (every dimension has read them by now) and this granularity's parts and rows of the
+    parts read for every granularity at once. The per-day rows and the parts every granularity shares (customer
+    counts, CLV window orders) stay."""
     for key in list(memo):
         if not isinstance(key, tuple):
             continue
-        if (
+        if key[0] == "across":
+            for done in [part for part in memo[key] if part[0] == granularity]:
+                del memo[key][done]
+        elif (
             key[0] in ("split", "split_columns")
             or key[1] == granularity
             or (key[0] == "daily" and key[2] == granularity)

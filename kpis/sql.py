@@ -240,7 +240,7 @@ class Query:
             return self.memo[key]
         period_of = self._period_of_day()
         totals: dict = {}
-        for day, segment, *rest in self._daily_rows(sql):
+        for day, segment, *rest in self.daily_rows(sql):
             start = period_of.get(day)
             if start is None:
                 continue
@@ -251,7 +251,7 @@ class Query:
         self.memo[key] = {key: dict(zip(names, sums, strict=True)) for key, sums in totals.items()}
         return self.memo[key]
 
-    def _daily_rows(self, sql: str) -> list[tuple]:
+    def daily_rows(self, sql: str) -> list[tuple]:
         """This dimension's rows of a per-day query with days as dates and segments as labels, parsed once."""
         key = ("daily_rows", sql, self.dimension)
         if key not in self.memo:
@@ -286,6 +286,58 @@ class Query:
         )
         # p: bucket; s, e: start and end instants; w: CLV window start; sd, ed, wd: the same as dates.
         return f"periods(p, s, e, w, sd, ed, wd) AS (VALUES {rows})"
+
+    # --- every granularity at once -----------------------------------------------------------
+    @property
+    def granularities(self) -> dict[str, list[Period]]:
+        """The periods of every granularity of the refresh (set in the memo as "ranges"), else this query's: the
+        parts written with `across` read their rows once and group them by every granularity."""
+        return self.memo.get("ranges") or {self.granularity: self.periods}
+
+    def days_end(self) -> str:
+        """The instant `day_range` ends, a literal."""
+        return self.instant(local_midnight(self.day_range[1]))
+
+    def granularities_cte(self) -> str:
+        """`periods` with every granularity's periods, and a column g naming the granularity."""
+        rows = ", ".join(
+            f"({_quote(granularity)}, {self.bucket_literal(period.start)}, {self.instant(period.starts_at)}, "
+            f"{self.instant(period.ends_at)}, {self.instant(local_midnight(period.window_start))}, "
+            f"{self.day(period.start)}, {self.day(period.end)}, {self.day(period.window_start)})"
+            for granularity, periods in self.granularities.items()
+            for period in periods
+        )
+        return f"periods(g, p, s, e, w, sd, ed, wd) AS (VALUES {rows})"
+
+    def each_granularity(self, column: str, select: str) -> str:
+        """`select` once per granularity, UNION ALL: in it, __G__ is the granularity (a literal), __BUCKET__ the
+        local start of its period containing the datetime `column`, and __IN_RANGE__ the filter to its periods.
+        What follows (joins to contacts, the shared subqueries, the grouping) then runs once for them all."""
+        parts = []
+        for granularity, periods in self.granularities.items():
+            in_range = (
+                f"{column} >= {self.instant(periods[0].starts_at)} AND {column} < {self.instant(periods[-1].ends_at)}"
+            )
+            parts.append(
+                select.replace("__G__", _quote(granularity))
+                .replace("__BUCKET__", self.bucket(column, granularity))
+                .replace("__IN_RANGE__", in_range)
+            )
+        return "\nUNION ALL\n".join(parts)
+
+    def across(self, sql: str, *names: str) -> dict:
+        """`aggregate` for every granularity at once: `sql` SELECTs periods.g, periods.p, a `Labels.select` and
+        one column per name, over `granularities_cte`; it runs once per refresh. Returns this query's
+        granularity and dimension as {(period start, segment): {name: value}}."""
+        key = ("across", sql)
+        if key not in self.memo:
+            by_granularity: dict[tuple[str, str], dict] = {}
+            for granularity, start, seg, *values in self.fetch(f"WITH {self.granularities_cte()}\n{sql}"):
+                dimension, segment = seg.split(SEPARATOR, 1)
+                rows = by_granularity.setdefault((granularity, dimension), {})
+                rows[(bucket_day(start), label(segment))] = dict(zip(names, values, strict=True))
+            self.memo[key] = by_granularity
+        return self.memo[key].get((self.granularity, self.dimension), {})
 
     def window_range(self, column: str) -> str:
         """Index-friendly filter: the column falls inside some period's CLV window."""
@@ -347,21 +399,24 @@ class Query:
         rows = keyed(self.split(f"WITH {self.periods_cte()}\n{sql}"))
         return {key: dict(zip(names, values, strict=True)) for key, values in rows.items()}
 
-    def median(self, rows_sql: str, labels: Labels) -> str:
-        """Per p and label: median, mean and count of x, from rows giving p, `labels.columns()` and x."""
+    def median(self, rows_sql: str, labels: Labels, keys: tuple[str, ...] = ("p",)) -> str:
+        """Per keys (p; or g, p for `across`) and label: median, mean and count of x, from rows giving the keys,
+        `labels.columns()` and x."""
         outer = labels.outer()
+        by = ", ".join(keys)
         if self.vendor == "postgresql":
             return (
-                f"SELECT p, {outer.select()}, percentile_cont(0.5) WITHIN GROUP (ORDER BY x), AVG(x), COUNT(*) "
-                f"FROM ({rows_sql}) rows_ GROUP BY {outer.group_by('p')}"
+                f"SELECT {by}, {outer.select()}, percentile_cont(0.5) WITHIN GROUP (ORDER BY x), AVG(x), COUNT(*) "
+                f"FROM ({rows_sql}) rows_ GROUP BY {outer.group_by(*keys)}"
             )
         # SQLite has no percentile function: the mean of the one or two middle values.
         (column,) = outer.expressions.values()
         return (
-            f"SELECT p, {outer.select()}, AVG(CASE WHEN rn IN ((n + 1) / 2, (n + 2) / 2) THEN x END), AVG(x), "
-            f"COUNT(*) FROM (SELECT p, {column}, x, ROW_NUMBER() OVER (PARTITION BY p, {column} ORDER BY x) AS rn, "
-            f"COUNT(*) OVER (PARTITION BY p, {column}) AS n FROM ({rows_sql}) rows_) ranked_ "
-            f"GROUP BY {outer.group_by('p')}"
+            f"SELECT {by}, {outer.select()}, AVG(CASE WHEN rn IN ((n + 1) / 2, (n + 2) / 2) THEN x END), AVG(x), "
+            f"COUNT(*) FROM (SELECT {by}, {column}, x, "
+            f"ROW_NUMBER() OVER (PARTITION BY {by}, {column} ORDER BY x) AS rn, "
+            f"COUNT(*) OVER (PARTITION BY {by}, {column}) AS n FROM ({rows_sql}) rows_) ranked_ "
+            f"GROUP BY {outer.group_by(*keys)}"
         )
 
     def shared(self, name: str, compute):

@@ -228,24 +228,30 @@ class RetentionRate(Kpi):
         return rate_value(c.get("end", 0) - still_new, c.get("start", 0))
 
 
-def orders_by_period(query: Query) -> dict[Key, Components]:
-    def compute():
-        segment = query.labels(contact_segments("c"))
-        day = query.local_day("o.ordered_at")
-        return query.daily(
-            f"""
-            SELECT {day}, {segment.select()} AS seg, SUM(o.amount), COUNT(*)
-            FROM sales_order o
-            JOIN contacts_contact c ON c.id = o.contact_id
-            {segment.joins}
-            WHERE {query.in_days("o.ordered_at")}
-            GROUP BY {segment.group_by(day)}
-            """,
-            "revenue",
-            "orders",
-        )
+def orders_first_day(query: Query) -> datetime.date:
+    """The first local day the scan of orders covers: that of the refresh's days, or the start of the earliest
+    CLV window of any of its granularities when that is earlier."""
+    return min(query.day_range[0], *(periods[0].window_start for periods in query.granularities.values()))
 
-    return query.shared("orders", compute)
+
+def order_days_sql(query: Query) -> str:
+    """Revenue and orders per local day and segment, from `orders_first_day` to the end of the refresh's days:
+    one scan serves revenue, the average order value and CLV's windows."""
+    segment = query.labels(contact_segments("c"))
+    day = query.local_day("o.ordered_at")
+    first = query.instant(local_midnight(orders_first_day(query)))
+    return f"""
+        SELECT {day}, {segment.select()} AS seg, SUM(o.amount), COUNT(*)
+        FROM sales_order o
+        JOIN contacts_contact c ON c.id = o.contact_id
+        {segment.joins}
+        WHERE o.ordered_at >= {first} AND o.ordered_at < {query.days_end()}
+        GROUP BY {segment.group_by(day)}
+        """
+
+
+def orders_by_period(query: Query) -> dict[Key, Components]:
+    return query.shared("orders", lambda: query.daily(order_days_sql(query), "revenue", "orders"))
 
 
 @register
@@ -336,24 +342,26 @@ class RepeatPurchaseRate(Kpi):
     dimensions = ("channel", "region", "industry")
 
     def components(self, query):
+        # Every granularity from one read of the orders: buyers per contact and period of each granularity.
         segment = query.labels(contact_segments("c"))
-        bucket = query.bucket("o.ordered_at")
-        return query.aggregate(
+        buyers = query.each_granularity(
+            "o.ordered_at",
+            "SELECT o.contact_id, __G__ AS g, __BUCKET__ AS b FROM sales_order o WHERE __IN_RANGE__ "
+            "GROUP BY o.contact_id, __BUCKET__",
+        )
+        return query.across(
             f"""
-                    SELECT periods.p, {segment.select()} AS seg, COUNT(*),
+                    SELECT periods.g, periods.p, {segment.select()} AS seg, COUNT(*),
                         SUM(CASE WHEN firsts.first_at < periods.s THEN 1 ELSE 0 END)
-                    FROM (
-                        SELECT o.contact_id, {bucket} AS b FROM sales_order o
-                        WHERE {query.in_range("o.ordered_at")} GROUP BY o.contact_id, {bucket}
-                    ) buyers
-                    JOIN periods ON periods.p = buyers.b
+                    FROM ({buyers}) buyers
+                    JOIN periods ON periods.g = buyers.g AND periods.p = buyers.b
                     JOIN (
                         SELECT o.contact_id, MIN(o.ordered_at) AS first_at FROM sales_order o
-                        WHERE o.ordered_at < {query.instant(query.range_end)} GROUP BY o.contact_id
+                        WHERE o.ordered_at < {query.days_end()} GROUP BY o.contact_id
                     ) firsts ON firsts.contact_id = buyers.contact_id
                     JOIN contacts_contact c ON c.id = buyers.contact_id
                     {segment.joins}
-                    GROUP BY {segment.group_by("periods.p")}
+                    GROUP BY {segment.group_by("periods.g", "periods.p")}
                     """,
             "buyers",
             "repeat_buyers",
@@ -507,24 +515,15 @@ def _date(value) -> datetime.date:
 
 
 def window_orders(query: Query) -> WindowOrders:
-    """The orders of every CLV window of the query: two scans of orders from the first window's start."""
+    """The orders of every CLV window of the query: the per-day rows revenue reads, and the islands of buying
+    days of each contact from the earliest window's start."""
 
     def compute(since: datetime.date) -> WindowOrders:
         segment = query.labels(contact_segments("c"))
         # Window bounds are local midnights: ordered_at >= midnight of a day <=> its local day >= that day.
         after = f"o.ordered_at >= {query.instant(local_midnight(since))}"
-        day = query.local_day("o.ordered_at")
-        day_rows = query.split(
-            f"""
-            SELECT {day} AS d, {segment.select()} AS seg, SUM(o.amount), COUNT(*)
-            FROM sales_order o
-            JOIN contacts_contact c ON c.id = o.contact_id
-            {segment.joins}
-            WHERE {after}
-            GROUP BY {segment.group_by(day)}
-            """,
-            once=True,
-        )
+        # The per-day rows revenue reads too (the same query, run once).
+        day_rows = query.daily_rows(order_days_sql(query))
         # Row order matters to WindowOrders: by contact, then first day.
         island_rows = query.split_columns(
             f"""
@@ -553,7 +552,7 @@ def window_orders(query: Query) -> WindowOrders:
         return WindowOrders(since, day_rows, island_rows)
 
     # The same for every granularity whose windows start on or after `since`: memoised per dimension.
-    since = min(period.window_start for period in query.periods)
+    since = orders_first_day(query)
     key = ("window_orders", query.dimension)
     if key not in query.memo or query.memo[key].since > since:
         query.memo[key] = compute(since)
@@ -774,23 +773,27 @@ class Engagement(Kpi):
 
     def components(self, query):
         segment = query.labels(contact_segments("c"))
-        # One row per contact and period first: the engaged count is then a plain count, not a DISTINCT.
-        bucket = query.bucket("i.occurred_at")
-        touched = query.aggregate(
+        # One row per contact and period first: the engaged count is then a plain count, not a DISTINCT. Every
+        # granularity from one read of the interactions.
+        per_contact = query.each_granularity(
+            "i.occurred_at",
             f"""
-                    SELECT periods.p, {segment.select()} AS seg, SUM(per_contact.n), COUNT(*)
-                    FROM (
-                        SELECT i.contact_id, {bucket} AS b, COUNT(*) AS n FROM contacts_interaction i
-                        JOIN contacts_contact cs ON cs.id = i.contact_id
-                            AND cs.customer_since < {query.instant(query.range_end)}
-                        WHERE {query.in_range("i.occurred_at")} GROUP BY 1, 2
-                    ) per_contact
-                    JOIN periods ON periods.p = per_contact.b
+                        SELECT i.contact_id, __G__ AS g, __BUCKET__ AS b, COUNT(*) AS n
+                        FROM contacts_interaction i
+                        JOIN contacts_contact cs ON cs.id = i.contact_id AND cs.customer_since < {query.days_end()}
+                        WHERE __IN_RANGE__ GROUP BY i.contact_id, __BUCKET__
+                        """,
+        )
+        touched = query.across(
+            f"""
+                    SELECT periods.g, periods.p, {segment.select()} AS seg, SUM(per_contact.n), COUNT(*)
+                    FROM ({per_contact}) per_contact
+                    JOIN periods ON periods.g = per_contact.g AND periods.p = per_contact.b
                     JOIN contacts_contact c ON c.id = per_contact.contact_id
                     {segment.joins}
                     WHERE c.customer_since < periods.e
                         AND (c.churned_at IS NULL OR (c.churned_at > periods.s AND c.churned_at > c.customer_since))
-                    GROUP BY {segment.group_by("periods.p")}
+                    GROUP BY {segment.group_by("periods.g", "periods.p")}
                     """,
             "interactions",
             "engaged",

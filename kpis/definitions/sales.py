@@ -11,7 +11,7 @@ from kpis.definitions.base import (
     register,
 )
 from kpis.definitions.customers import CustomerCounts, won_deals
-from kpis.sql import Query, campaign_segments, deal_segments, keyed, lead_segments
+from kpis.sql import Query, campaign_segments, deal_segments, lead_segments
 
 LEAD_DIMENSIONS = ("channel", "campaign", "owner")
 
@@ -104,16 +104,25 @@ class AverageDealSize(Kpi):
 
 def cycle_medians(query: Query):
     def compute():
+        # Every granularity from one read of the deals.
         segment = query.labels(deal_segments("d"))
-        rows = f"""
-            SELECT periods.p AS p, {segment.columns()}, {query.days_between("d.created_at", "d.closed_at")} AS x
+        days = query.each_granularity(
+            "d.closed_at",
+            f"""
+            SELECT __G__ AS g, __BUCKET__ AS b, {segment.columns()},
+                {query.days_between("d.created_at", "d.closed_at")} AS x
             FROM sales_deal d
-            JOIN periods ON periods.p = {query.bucket("d.closed_at")}
             {segment.joins}
-            WHERE d.status = 'won' AND {query.in_range("d.closed_at")}
+            WHERE d.status = 'won' AND __IN_RANGE__
+            """,
+        )
+        columns = ", ".join(f"days.{column}" for column in segment.outer().expressions.values())
+        rows = f"""
+            SELECT periods.g AS g, periods.p AS p, {columns}, days.x FROM ({days}) days
+            JOIN periods ON periods.g = days.g AND periods.p = days.b
         """
-        medians = keyed(query.split(f"WITH {query.periods_cte()} {query.median(rows, segment)}"))
-        return {key: {"median_days": values[0]} for key, values in medians.items()}
+        medians = query.across(query.median(rows, segment, keys=("g", "p")), "median_days", "mean", "n")
+        return {key: {"median_days": values["median_days"]} for key, values in medians.items()}
 
     return query.shared("cycle_medians", compute)
 

@@ -8,13 +8,12 @@ from kpis.definitions.base import (
     Value,
     count_value,
     merge,
-    named,
     number,
     rate_value,
     register,
     wilson_interval,
 )
-from kpis.sql import Query, Segment, contact_segments, keyed, survey_segments, ticket_segments
+from kpis.sql import Query, Segment, contact_segments, survey_segments, ticket_segments
 
 TICKET_DIMENSIONS = ("channel", "priority", "assignee")
 LOW_CONFIDENCE_BELOW = 30
@@ -46,18 +45,29 @@ def tickets_created(query: Query):
     return query.shared("tickets_created", compute)
 
 
-def hours_medians(query: Query, name: str, bucket_column: str, end_column: str, in_period: str):
+def hours_medians(query: Query, name: str, bucket_column: str, end_column: str):
+    """Median, mean and count of the hours from created to `end_column` of the tickets whose `bucket_column` is
+    in the period."""
+
     def compute():
+        # Every granularity from one read of the tickets.
         segment = query.labels(ticket_segments("t"))
-        rows = f"""
-            SELECT periods.p AS p, {segment.columns()}, {query.hours_between("t.created_at", end_column)} AS x
+        hours = query.each_granularity(
+            bucket_column,
+            f"""
+            SELECT __G__ AS g, __BUCKET__ AS b, {segment.columns()},
+                {query.hours_between("t.created_at", end_column)} AS x
             FROM support_ticket t
-            JOIN periods ON periods.p = {query.bucket(bucket_column)}
             {segment.joins}
-            WHERE {end_column} IS NOT NULL AND {query.in_range(in_period)}
+            WHERE {end_column} IS NOT NULL AND __IN_RANGE__
+            """,
+        )
+        columns = ", ".join(f"hours.{column}" for column in segment.outer().expressions.values())
+        rows = f"""
+            SELECT periods.g AS g, periods.p AS p, {columns}, hours.x FROM ({hours}) hours
+            JOIN periods ON periods.g = hours.g AND periods.p = hours.b
         """
-        medians = query.split(f"WITH {query.periods_cte()} {query.median(rows, segment)}")
-        return named(keyed(medians), "median", "mean", "n")
+        return query.across(query.median(rows, segment, keys=("g", "p")), "median", "mean", "n")
 
     return query.shared(name, compute)
 
@@ -99,7 +109,7 @@ class FirstResponseTime(Kpi):
     dimensions = TICKET_DIMENSIONS
 
     def components(self, query):
-        medians = hours_medians(query, "first_response", "t.created_at", "t.first_response_at", "t.created_at")
+        medians = hours_medians(query, "first_response", "t.created_at", "t.first_response_at")
         return merge(tickets_created(query), medians)
 
     def value(self, c):
@@ -120,7 +130,7 @@ class ResolutionTime(Kpi):
     dimensions = TICKET_DIMENSIONS
 
     def components(self, query):
-        return hours_medians(query, "resolution", "t.resolved_at", "t.resolved_at", "t.resolved_at")
+        return hours_medians(query, "resolution", "t.resolved_at", "t.resolved_at")
 
     def value(self, c):
         return median_value(c)
