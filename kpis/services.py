@@ -310,6 +310,9 @@ def kpis_refresh(
             min(periods[0].start for periods in ranges.values()),
             max(periods[-1].end for periods in ranges.values()),
         )
+    # One instant for every granularity, so that the parts that depend on it (an SLA overdue by now) read the
+    # same rows for all four and run once.
+    now = timezone.now()
     try:
         for granularity, periods in ranges.items():
             summary.periods += len(periods)
@@ -319,7 +322,7 @@ def kpis_refresh(
                 for dimension in (ALL, *kpi.dimensions):
                     if chosen is not None and dimension not in chosen:
                         continue
-                    query = Query(granularity, periods, dimension, settings.TIME_ZONE, memo=memo, now=computed_at)
+                    query = Query(granularity, periods, dimension, settings.TIME_ZONE, memo=memo, now=now)
                     snapshots += _snapshots(kpi, granularity, dimension, periods, kpi.components(query), computed_at)
                     summary.queries += query.queries
                 summary.rows_written += _write(kpi, granularity, periods, snapshots, computed_at, chosen)
