@@ -66,6 +66,7 @@ def check_unique(run, rows, column: str, model, label: str) -> None:
     taken = (
         model._default_manager.annotate(value_lower=Lower(column))
         .filter(value_lower__any_of=first)
+        .exclude(**{column: ""})  # the condition of the unique indexes on lower(column): so that they serve
         .order_by()
         .values_list("value_lower", "external_id", "id")
     )

@@ -173,7 +173,7 @@ def _contact_for_lead(lead: Lead, owner) -> Contact:
     """The contact with the lead's e-mail, or a new one made from the lead."""
     email = normalize_email(lead.email)
     if email:
-        existing = Contact.objects.filter(email__iexact=email).select_related("company").first()
+        existing = Contact.objects.with_email(email).select_related("company").first()
         if existing is not None:
             return existing
     company = None
@@ -197,7 +197,7 @@ def _contact_for_lead(lead: Lead, owner) -> Contact:
         with transaction.atomic():  # a savepoint: another conversion may create the same e-mail first
             contact.save()
     except IntegrityError:
-        return Contact.objects.get(email__iexact=email)
+        return Contact.objects.with_email(email).get()
     return contact
 
 
