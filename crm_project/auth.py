@@ -6,24 +6,54 @@ one UNION answers all three, read fresh from the database on each request (a rol
 once, whatever the cache holds).
 """
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
-from django.db.models import Q, Value
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 
 # The first column of a role's row: no app is named so, unlike a permission's first column (its app label).
 ROLE = ""
 
 
+def _access_sql(superuser: bool) -> str:
+    """Permissions (app label, codename) then roles ('', name) of the user given as the parameter, by
+    hand-written SQL: it runs on every request, and the ORM's version (a UNION of outer joins over every
+    permission) cost twice the time, building it included."""
+    user_model = get_user_model()
+    tables = {
+        "permission": Permission._meta.db_table,
+        "content_type": ContentType._meta.db_table,
+        "group": Group._meta.db_table,
+        "user_permissions": user_model.user_permissions.through._meta.db_table,
+        "user_groups": user_model.groups.through._meta.db_table,
+        "group_permissions": Group.permissions.through._meta.db_table,
+    }
+    q = {name: connection.ops.quote_name(table) for name, table in tables.items()}
+    granted = (
+        ""
+        if superuser
+        else f"""WHERE p.id IN (
+            SELECT permission_id FROM {q["user_permissions"]} WHERE user_id = %(user)s
+            UNION SELECT gp.permission_id FROM {q["group_permissions"]} gp
+            JOIN {q["user_groups"]} ug ON ug.group_id = gp.group_id WHERE ug.user_id = %(user)s
+        )"""
+    )
+    return f"""
+        SELECT ct.app_label, p.codename FROM {q["permission"]} p
+        JOIN {q["content_type"]} ct ON ct.id = p.content_type_id
+        {granted}
+        UNION ALL
+        SELECT '{ROLE}', g.name FROM {q["group"]} g JOIN {q["user_groups"]} ug ON ug.group_id = g.id
+        WHERE ug.user_id = %(user)s
+    """
+
+
 def load_access(user) -> None:
     """Read the permissions ("app.codename") and role names of an active user into the user object."""
-    permissions = (
-        Permission.objects.all() if user.is_superuser else Permission.objects.filter(Q(user=user) | Q(group__user=user))
-    )
-    rows = (
-        permissions.values_list("content_type__app_label", "codename")
-        .order_by()
-        .union(Group.objects.filter(user=user).annotate(role=Value(ROLE)).values_list("role", "name").order_by())
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_access_sql(user.is_superuser), {"user": user.pk})
+        rows = cursor.fetchall()
     perms, roles = set(), []
     for app_label, name in rows:
         if app_label == ROLE:

@@ -190,6 +190,26 @@ def test_user_gets_the_permissions_of_their_role(make_user):
     assert not user.has_perm("contacts.add_contact")
 
 
+def test_permissions_are_the_users_own_and_those_of_each_of_its_roles_and_a_superuser_has_all(make_user):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    user = make_user("manager")
+    user.groups.add(Group.objects.get(name="support"))
+    user.user_permissions.add(Permission.objects.get(codename="add_channel"))
+    user = get_user_model().objects.get(pk=user.pk)  # no permission cache
+
+    expected = group_perms("manager") | group_perms("support") | {"contacts.add_channel"}
+    assert user.get_all_permissions() == expected
+    assert user.has_perm("contacts.add_channel")
+    assert sorted(Group.objects.filter(user=user).values_list("name", flat=True)) == ["manager", "support"]
+
+    boss = get_user_model().objects.create_superuser("boss", "boss@example.com", PASSWORD)
+    boss = get_user_model().objects.get(pk=boss.pk)
+    every = {f"{p.content_type.app_label}.{p.codename}" for p in Permission.objects.select_related("content_type")}
+    assert boss.get_all_permissions() == every
+
+
 def test_syncing_roles_again_changes_nothing():
     before = {role: group_perms(role) for role in ROLE_NAMES}
 
