@@ -296,7 +296,7 @@ def what_went(snapshot: dict) -> str:
 
 def bulk_update(objects: list[models.Model], fields: list[str]) -> None:
     """The manager's bulk_update, recorded: the old values are read first (one query), the entries of the
-    rows that changed are written in one insert."""
+    rows that changed are written in one insert, and the KPI periods they count in are marked stale."""
     if not objects:
         return
     model = type(objects[0])
@@ -316,6 +316,9 @@ def bulk_update(objects: list[models.Model], fields: list[str]) -> None:
         if changes:
             entries.append(_entry(audited, obj.pk, Action.UPDATE, changes, actor, at=now, object_repr=_describe(obj)))
     AuditEntry.objects.bulk_create(entries)
+    from kpis.stale import records_changed  # here, not at the top: kpis reads every app, audit included
+
+    records_changed(objects)
 
 
 def record_changes(model: type[models.Model], changed: list[tuple[int, dict]], *, note: str = "") -> None:

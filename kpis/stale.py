@@ -1,8 +1,9 @@
 """Changes to records mark the KPI periods they touch as stale, after commit.
 
 The next periodic refresh recomputes every period from the earliest mark on. Marks come from
-model signals (any save or delete, from a page, the API, the admin or a service) and from the
-history listener the import calls after a bulk load (bulk writes send no signals).
+model signals (any save or delete, from a page, the API, the admin or a service), from the
+history listener the import calls after a bulk load, and from `audit.bulk_update` (bulk writes
+send no signals).
 """
 
 import datetime
@@ -60,6 +61,23 @@ def _changed(sender, instance, fields, **kwargs):
     since = min(candidates)
     setattr(instance, ORIGINAL, _earliest(instance, fields))
     transaction.on_commit(partial(kpis_mark_stale, since=since, reason=sender._meta.label))
+
+
+def records_changed(objects) -> None:
+    """Records changed by a bulk update, which sends no signals (leads reassigned, subscriptions expired,
+    tickets closed): their periods are marked stale after commit, from the earliest moment any of them counts
+    in, as saving each would."""
+    if not objects:
+        return
+    label = type(objects[0])._meta.label
+    fields = TRACKED.get(label)
+    if not fields:
+        return
+    moments = [moment for record in objects if (moment := _earliest(record, fields)) is not None]
+    if moments:
+        from kpis.services import kpis_mark_stale
+
+        transaction.on_commit(partial(kpis_mark_stale, since=min(moments), reason=f"{label} (bulk)"))
 
 
 def history_changed(since) -> None:

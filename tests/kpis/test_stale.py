@@ -203,3 +203,34 @@ def test_a_date_changed_on_a_record_loaded_with_deferred_fields_still_marks(
         order.save(update_fields=["ordered_at"])
 
     assert marks() == [(A_YEAR_AGO, "sales.Order")]
+
+
+def test_leads_reassigned_in_bulk_move_to_their_new_owner_in_old_months_at_the_next_periodic_refresh(
+    django_capture_on_commit_callbacks,
+):
+    """A bulk update sends no signals: `audit.bulk_update` marks the periods itself."""
+    from sales.services import leads_assign
+    from tests.factories import UserFactory
+    from tests.sales.factories import LeadFactory
+
+    ann, bob = UserFactory(username="ann"), UserFactory(username="bob")
+    leads = LeadFactory.create_batch(2, owner=ann, created_at=THREE_MONTHS_AGO)
+    kpis_refresh(keys=["new_leads"], granularities=["month"], since=month_of(THREE_MONTHS_AGO))
+
+    def leads_of(owner: str):
+        return KpiSnapshot.objects.filter(
+            kpi="new_leads",
+            granularity="month",
+            dimension="owner",
+            segment=owner,
+            period_start=month_of(THREE_MONTHS_AGO),
+        ).values_list("value", flat=True)
+
+    assert list(leads_of("ann")) == [2]
+    with django_capture_on_commit_callbacks(execute=True):
+        leads_assign(leads=leads, owner=bob)
+
+    assert marks() == [(THREE_MONTHS_AGO, "sales.Lead (bulk)")]
+    kpis_refresh_open()
+    assert list(leads_of("bob")) == [2]
+    assert list(leads_of("ann")) == []
