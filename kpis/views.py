@@ -32,6 +32,11 @@ class KpiPageMixin(PagePermissionMixin):
     permission_required = VIEW_PERMISSION
     # The partials of the template that rendered_parts() serves from the cache.
     cached_parts: tuple[str, ...] = ()
+    # The query parameters those partials depend on: the cache is keyed by them alone, so that other
+    # parameters (anything a visitor adds) neither miss the cache nor fill it with copies of the same page.
+    cache_parameters: tuple[str, ...] = ("granularity", "period", "on", "dimension", "segment")
+    # A value longer than this (no real selection is) is rendered without the cache.
+    LONGEST_CACHED_VALUE = 200
 
     def get_selection(self):
         data = self.request.GET
@@ -55,12 +60,19 @@ class KpiPageMixin(PagePermissionMixin):
             "query_string": urlencode(self.selection.query()),
         }
 
+    def page_cache_key(self, varies: str = "") -> str | None:
+        """The key of the page's cached parts: its path, its `cache_parameters`, today and `varies`; None (not
+        cached) when a value is longer than any real selection's."""
+        chosen = sorted((name, values) for name, values in self.request.GET.lists() if name in self.cache_parameters)
+        if any(len(value) > self.LONGEST_CACHED_VALUE for _, values in chosen for value in values):
+            return None
+        defined_by = f"{self.request.path}?{urlencode(chosen, doseq=True)}|{local_today()}|{varies}"
+        return hashlib.sha1(defined_by.encode()).hexdigest()
+
     def rendered_parts(self, build_context, *, varies: str = "") -> dict:
         """The page's `cached_parts` (partials of its template) rendered from `build_context()` through the KPI
-        cache, keyed by what defines them: the address with its query string, today (what "this period"
+        cache, keyed by what defines them: the address with its `cache_parameters`, today (what "this period"
         means) and `varies`. With them, the refresh notice, worked out afresh (it reads "... minutes ago")."""
-        query = urlencode(sorted(self.request.GET.lists()), doseq=True)
-        defined_by = f"{self.request.path}?{query}|{local_today()}|{varies}"
 
         def render() -> dict:
             context = build_context()
@@ -70,7 +82,8 @@ class KpiPageMixin(PagePermissionMixin):
             }
             return {"last_refresh": last_refresh(), "html": html}
 
-        parts = kpi_page_cached(hashlib.sha1(defined_by.encode()).hexdigest(), render)
+        key = self.page_cache_key(varies)
+        parts = render() if key is None else kpi_page_cached(key, render)
         return {"rendered": parts["html"], "refresh": pages.refresh_notice(parts["last_refresh"])}
 
 
@@ -104,6 +117,7 @@ def _breakdown_dimension(kpi, selection, asked: str) -> str | None:
 class KpiDetailView(KpiPageMixin, TemplateView):
     template_name = "kpis/detail.html"
     cached_parts = ("heading", "body")
+    cache_parameters = (*KpiPageMixin.cache_parameters, "breakdown", "sort")
 
     def get_context_data(self, **kwargs):
         kpi = _kpi_or_404(self.kwargs["key"])

@@ -393,6 +393,38 @@ def test_a_warm_page_takes_the_user_and_its_permissions_only(manager_client, url
     assert not [table for table in tables_read(captured) if table.startswith("kpis_")]
 
 
+def test_the_page_cache_is_keyed_by_the_parameters_the_page_reads_alone(rf):
+    """Anything added to the address shares the page's cache entry (no new one per made-up parameter: a
+    visitor cannot fill the cache with copies of one page); a parameter the page reads gets its own; an
+    absurdly long value is not cached at all."""
+    from kpis.views import KpiDetailView
+
+    def key(**params):
+        view = KpiDetailView()
+        view.setup(rf.get("/kpis/revenue/", params), key="revenue")
+        return view.page_cache_key("targets:False")
+
+    plain = key(**APRIL, breakdown="channel")
+    assert key(**APRIL, breakdown="channel", utm_source="mail", page="7") == plain
+    assert key(**APRIL, breakdown="region") != plain
+    assert key(**APRIL, breakdown="channel", sort="value") != plain
+    assert key(**{**APRIL, "on": "2025-05-10"}, breakdown="channel") != plain
+    assert key(**APRIL, segment="x" * 300) is None
+
+
+def test_a_page_with_parameters_it_does_not_read_is_the_same_page(manager_client):
+    churn_history()
+    refresh_kpis()
+    params = {**APRIL, "breakdown": "channel"}
+    plain = manager_client.get("/kpis/revenue/", params)
+    padded = manager_client.get("/kpis/revenue/", {**params, "utm_source": "x" * 300})
+    other = manager_client.get("/kpis/revenue/", {**params, "breakdown": "region"})
+
+    assert padded.status_code == plain.status_code == 200
+    assert padded.context["rendered"] == plain.context["rendered"]
+    assert other.context["rendered"] != plain.context["rendered"]
+
+
 def test_a_refresh_shows_on_the_next_request(manager_client):
     customer = make_customer(at(2025, 3, 1))
     make_order(customer, at(2025, 4, 3), "100.00")
