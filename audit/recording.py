@@ -318,7 +318,7 @@ def bulk_update(objects: list[models.Model], fields: list[str]) -> None:
     AuditEntry.objects.bulk_create(entries)
     from kpis.stale import records_changed  # here, not at the top: kpis reads every app, audit included
 
-    records_changed(objects)
+    records_changed(objects, fields)
 
 
 def record_changes(model: type[models.Model], changed: list[tuple[int, dict]], *, note: str = "") -> None:

@@ -27,6 +27,10 @@ TRACKED = {
     "surveys.Invitation": ("sent_at",),
     "surveys.Response": ("submitted_at",),
 }
+# Fields of tracked records that no KPI reads: a bulk update of these alone marks nothing (closing resolved
+# tickets every day would otherwise recompute every period since the oldest of them was opened).
+UNREAD = {"support.Ticket": {"status", "closed_at"}}
+ALWAYS_UNREAD = {"updated_at"}
 ORIGINAL = "_kpi_earliest"
 logger = logging.getLogger(__name__)
 
@@ -63,15 +67,15 @@ def _changed(sender, instance, fields, **kwargs):
     transaction.on_commit(partial(kpis_mark_stale, since=since, reason=sender._meta.label))
 
 
-def records_changed(objects) -> None:
-    """Records changed by a bulk update, which sends no signals (leads reassigned, subscriptions expired,
-    tickets closed): their periods are marked stale after commit, from the earliest moment any of them counts
-    in, as saving each would."""
+def records_changed(objects, changed_fields) -> None:
+    """Records whose `changed_fields` a bulk update changed, which sends no signals (leads reassigned,
+    subscriptions expired): their periods are marked stale after commit, from the earliest moment any of them
+    counts in, as saving each would; unless no KPI reads those fields."""
     if not objects:
         return
     label = type(objects[0])._meta.label
     fields = TRACKED.get(label)
-    if not fields:
+    if not fields or set(changed_fields) <= UNREAD.get(label, set()) | ALWAYS_UNREAD:
         return
     moments = [moment for record in objects if (moment := _earliest(record, fields)) is not None]
     if moments:

@@ -234,3 +234,26 @@ def test_leads_reassigned_in_bulk_move_to_their_new_owner_in_old_months_at_the_n
     kpis_refresh_open()
     assert list(leads_of("bob")) == [2]
     assert list(leads_of("ann")) == []
+
+
+def test_closing_old_resolved_tickets_marks_nothing_and_expiring_subscriptions_marks_their_end(
+    django_capture_on_commit_callbacks,
+):
+    """No KPI reads a ticket's status or closing time: the daily closing of resolved tickets must not send the
+    periodic refresh back to when the oldest of them was opened. An expired subscription changes the renewal
+    rate of the period it ended in."""
+    from sales.services import subscriptions_expire_due
+    from support.services import tickets_close_resolved
+    from tests.kpis.conftest import make_subscription, make_ticket
+
+    make_ticket(A_YEAR_AGO, first_response=A_YEAR_AGO, resolved=THREE_MONTHS_AGO)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tickets_close_resolved(older_than_days=7) == 1
+    assert marks() == []
+
+    ended = timezone.localdate(THREE_MONTHS_AGO)
+    make_subscription(ContactFactory(), ended, "active")
+    with django_capture_on_commit_callbacks(execute=True):
+        subscriptions_expire_due()
+    assert [reason for _, reason in marks()] == ["sales.Subscription (bulk)"]
+    assert timezone.localtime(marks()[0][0]).date() <= ended
