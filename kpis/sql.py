@@ -325,6 +325,18 @@ class Query:
             )
         return "\nUNION ALL\n".join(parts)
 
+    def medians_across(self, column: str, select: str, labels: Labels) -> dict:
+        """Median, mean and count of x per period of every granularity and segment, from one read of the rows:
+        `select` gives __G__ AS g, __BUCKET__ AS b, `labels.columns()` and x, filtered by __IN_RANGE__ (see
+        `each_granularity`, whose datetime `column` decides the period). Returns this query's granularity and
+        dimension as {(period start, segment): {"median", "mean", "n"}}."""
+        columns = ", ".join(f"rows_in.{name}" for name in labels.outer().expressions.values())
+        rows = f"""
+            SELECT periods.g AS g, periods.p AS p, {columns}, rows_in.x FROM ({self.each_granularity(column, select)})
+            rows_in JOIN periods ON periods.g = rows_in.g AND periods.p = rows_in.b
+        """
+        return self.across(self.median(rows, labels, keys=("g", "p")), "median", "mean", "n")
+
     def across(self, sql: str, *names: str) -> dict:
         """`aggregate` for every granularity at once: `sql` SELECTs periods.g, periods.p, a `Labels.select` and
         one column per name, over `granularities_cte`; it runs once per refresh. Returns this query's

@@ -106,7 +106,7 @@ def cycle_medians(query: Query):
     def compute():
         # Every granularity from one read of the deals.
         segment = query.labels(deal_segments("d"))
-        days = query.each_granularity(
+        medians = query.medians_across(
             "d.closed_at",
             f"""
             SELECT __G__ AS g, __BUCKET__ AS b, {segment.columns()},
@@ -115,14 +115,9 @@ def cycle_medians(query: Query):
             {segment.joins}
             WHERE d.status = 'won' AND __IN_RANGE__
             """,
+            segment,
         )
-        columns = ", ".join(f"days.{column}" for column in segment.outer().expressions.values())
-        rows = f"""
-            SELECT periods.g AS g, periods.p AS p, {columns}, days.x FROM ({days}) days
-            JOIN periods ON periods.g = days.g AND periods.p = days.b
-        """
-        medians = query.across(query.median(rows, segment, keys=("g", "p")), "median_days", "mean", "n")
-        return {key: {"median_days": values["median_days"]} for key, values in medians.items()}
+        return {key: {"median_days": values["median"]} for key, values in medians.items()}
 
     return query.shared("cycle_medians", compute)
 

@@ -52,7 +52,7 @@ def hours_medians(query: Query, name: str, bucket_column: str, end_column: str):
     def compute():
         # Every granularity from one read of the tickets.
         segment = query.labels(ticket_segments("t"))
-        hours = query.each_granularity(
+        return query.medians_across(
             bucket_column,
             f"""
             SELECT __G__ AS g, __BUCKET__ AS b, {segment.columns()},
@@ -61,13 +61,8 @@ def hours_medians(query: Query, name: str, bucket_column: str, end_column: str):
             {segment.joins}
             WHERE {end_column} IS NOT NULL AND __IN_RANGE__
             """,
+            segment,
         )
-        columns = ", ".join(f"hours.{column}" for column in segment.outer().expressions.values())
-        rows = f"""
-            SELECT periods.g AS g, periods.p AS p, {columns}, hours.x FROM ({hours}) hours
-            JOIN periods ON periods.g = hours.g AND periods.p = hours.b
-        """
-        return query.across(query.median(rows, segment, keys=("g", "p")), "median", "mean", "n")
 
     return query.shared(name, compute)
 
