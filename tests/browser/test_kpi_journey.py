@@ -54,6 +54,10 @@ def test_manager_follows_last_months_churn_down_to_the_churned_customers(page, l
     breakdown = page.get_by_label("Break down by")
     breakdown.select_option(label="Region")
     expect(page.get_by_role("heading", name=f"By region, {last.label()}")).to_be_visible()
+    # The swapped-in picker answers only once htmx has settled it (its chart is drawn then): a change made
+    # before would be lost.
+    wait_until(page, "document.getElementById('breakdown-chart').chart !== undefined")
+    wait_until(page, "document.querySelector('.htmx-settling, .htmx-swapping') === null")
     page.get_by_label("Break down by").select_option(label="Channel")
     expect(page.get_by_role("heading", name=f"By channel, {last.label()}")).to_be_visible()
     wait_until(page, "document.getElementById('breakdown-chart').chart !== undefined")  # drawn after the swap
