@@ -141,6 +141,9 @@ def _relink(entry: AuditEntry, record: models.Model) -> Counter:
         except IntegrityError:  # a one-to-one taken meanwhile: leave them as they are
             continue
         relinked[emptied["model"]] += len(ids)
+        from kpis.stale import records_changed  # here, not at the top: kpis reads every app, audit included
+
+        records_changed(list(model._base_manager.filter(pk__in=ids)), [field.name])
         if recording.is_audited(model):
             recording.record_changes(
                 model,

@@ -90,6 +90,7 @@ class CompanyImporter(ImportSpec):
         Column("region", Text(100), field="region"),
         owner_column(),
     )
+    relabels = ("industry",)  # the industry of its contacts that have none
 
     def after_write(self, rows, ids, run) -> None:
         # A company's industry is its contacts' when they have none: their history may change with it.
@@ -120,6 +121,7 @@ class ContactImporter(ImportSpec):
         Column("churned_at", DateTime(), field="churned_at"),
         Column("opted_out", Boolean(), field="email_opt_out", help="opted out of e-mail"),
     )
+    relabels = ("company_id", "region", "industry", "channel_id", "owner_id")  # its orders, tickets ... segments
     rules = (
         "a contact has a first name, a last name or an e-mail",
         "churned_at needs customer_since, and is not before it",

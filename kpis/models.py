@@ -65,6 +65,31 @@ class KpiStaleMark(models.Model):
         return f"stale since {self.since:%Y-%m-%d %H:%M} ({self.reason})"
 
 
+class KpiDailyPart(models.Model):
+    """The per-day rows of one additive part of the KPIs (revenue and orders per local day and segment ...) as
+    a refresh computed them, for the days [first_day, end_day), kept so that the next refresh reads the days
+    no record changed since instead of the records (`kpis.rollups`).
+
+    `days` maps each day (ISO text) that has rows to them, as the part's SQL gives them without the day.
+    `as_of` is an instant before the refresh that kept them read any record: a refresh that read the records
+    earlier does not overwrite them."""
+
+    part = models.CharField(max_length=64, unique=True)  # sha256 of the part's SQL, its range of days left out
+    first_day = models.DateField()
+    end_day = models.DateField()
+    days = models.JSONField(default=dict)
+    as_of = models.DateTimeField()
+    used_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end_day__gt=models.F("first_day")), name="kpidailypart_range")
+        ]
+
+    def __str__(self):
+        return f"{self.part[:12]} [{self.first_day}, {self.end_day})"
+
+
 class KpiRefresh(models.Model):
     """One refresh run: what it covered, how it went, how long it took."""
 

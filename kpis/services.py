@@ -21,6 +21,7 @@ from django.utils import timezone
 from kpis.definitions.base import Kpi, Value, registry
 from kpis.models import KpiRefresh, KpiSnapshot, KpiStaleMark, KpiTarget
 from kpis.periods import GRANULARITIES, Period, local_today, local_zone, open_periods, periods_between
+from kpis.rollups import DailyStore
 from kpis.sql import ALL, Query
 
 logger = logging.getLogger(__name__)
@@ -279,11 +280,14 @@ def kpis_refresh(
     dimensions: Iterable[str] | None = None,
     scope: str = "manual",
     progress: Callable[[str, int, int], None] | None = None,
+    reuse_before: datetime.date | None = None,
 ) -> RefreshSummary:
     """Recompute the snapshots of the chosen KPIs for every period from `since` (or each granularity's
     `starts`) to `until`, every segment of their dimensions (or of `dimensions` only, `all` being one). Each
     KPI and granularity is written in one transaction, so a refresh cut short leaves the previous snapshots in
-    place. Raises RefreshBusy when a refresh of the same scope runs."""
+    place. The per-day parts of the days before `reuse_before` come from those an earlier refresh kept
+    (`kpis.rollups`; None: every day from the records). Raises RefreshBusy when a refresh of the same scope
+    runs."""
     kpis = _selected(keys)
     granularities = list(granularities)
     until = until or local_today()
@@ -313,6 +317,7 @@ def kpis_refresh(
     # One instant for every granularity, so that the parts that depend on it (an SLA overdue by now) read the
     # same rows for all four and run once.
     now = timezone.now()
+    memo["store"] = DailyStore(reuse_before=reuse_before, as_of=now)
     try:
         for granularity, periods in ranges.items():
             summary.periods += len(periods)
@@ -397,14 +402,21 @@ def _selected(keys: Iterable[str] | None) -> list[Kpi]:
 
 def kpis_refresh_open(*, progress=None) -> RefreshSummary:
     """The periodic refresh: the current and previous period of each granularity, and every period
-    from the earliest stale mark on. Marks are removed only once the refresh succeeded."""
+    from the earliest stale mark on. Marks are removed only once the refresh succeeded.
+
+    The per-day parts of the days before the earliest mark (and before the last `KPI_SETTLED_DAYS`) come from
+    those the last refresh kept: no record of those days changed since (`kpis.rollups`)."""
     marks = list(KpiStaleMark.objects.order_by("since").values_list("id", "since"))
     stale_day = min(since for _, since in marks).astimezone(local_zone()).date() if marks else None
+    if stale_day is not None:
+        stale_day = max(stale_day, history_start())  # all history (`stale.ALL_HISTORY`): from the first record
     starts = {}
     for granularity in GRANULARITIES:
         first = open_periods(granularity)[0].start
         starts[granularity] = min(first, stale_day) if stale_day else first
-    summary = kpis_refresh(starts=starts, scope="open", progress=progress)
+    settled = local_today() - datetime.timedelta(days=settings.KPI_SETTLED_DAYS)
+    reuse_before = min(stale_day, settled) if stale_day else settled
+    summary = kpis_refresh(starts=starts, scope="open", progress=progress, reuse_before=reuse_before)
     if marks:
         KpiStaleMark.objects.filter(id__in=[mark_id for mark_id, _ in marks]).delete()
     return summary

@@ -9,7 +9,7 @@ All literals in the SQL are generated here from dates and names we control.
 """
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -20,6 +20,10 @@ NONE_LABEL = "(none)"
 ALL = "all"
 # Between a dimension and a segment label in the one `seg` column of a query labelled along every dimension.
 SEPARATOR = "\x1f"
+# Where a per-day part's SQL names its range of days (`Query.in_days`, `Query.in_dates`, `Query.fill_days`).
+DAY_FIRST, DAY_END, DATE_FIRST, DATE_END = "__DAY_FIRST__", "__DAY_END__", "__DATE_FIRST__", "__DATE_END__"
+# Where the parts over all history start (`Query.history_rows`): before any record a CRM holds.
+HISTORY_FIRST_DAY = datetime.date(1900, 1, 1)
 
 
 def _quote(text: str) -> str:
@@ -221,26 +225,42 @@ class Query:
         return self.memo.get("day_range") or (self.periods[0].start, self.periods[-1].end)
 
     def in_days(self, column: str) -> str:
-        """Index-friendly filter: the datetime column falls on a local day of `day_range`."""
-        first, end = self.day_range
-        return f"{column} >= {self.instant(local_midnight(first))} AND {column} < {self.instant(local_midnight(end))}"
+        """For per-day parts (`daily`): the datetime column falls on a local day of the part's range of days,
+        which `daily` fills in (__DAY_FIRST__ and __DAY_END__ are the local midnights starting and ending it)."""
+        return f"{column} >= {DAY_FIRST} AND {column} < {DAY_END}"
 
     def in_dates(self, column: str) -> str:
-        """The date column falls on a day of `day_range`."""
-        first, end = self.day_range
-        return f"{column} >= {self.day(first)} AND {column} < {self.day(end)}"
+        """For per-day parts (`daily`): the date column falls on a day of the part's range of days."""
+        return f"{column} >= {DATE_FIRST} AND {column} < {DATE_END}"
 
-    def daily(self, sql: str, *names: str, keys: int = 0) -> dict:
+    def from_first_day(self, column: str) -> str:
+        """For parts over all history (`history_rows`): the datetime column is not empty and falls on or after
+        the part's first day (`HISTORY_FIRST_DAY`, or the first its kept days do not cover)."""
+        return f"{column} >= {DAY_FIRST}"
+
+    def fill_days(self, template: str, first: datetime.date, end: datetime.date) -> str:
+        """A per-day part's SQL over the local days [first, end)."""
+        return (
+            template.replace(DAY_FIRST, self.instant(local_midnight(first)))
+            .replace(DAY_END, self.instant(local_midnight(end)))
+            .replace(DATE_FIRST, self.day(first))
+            .replace(DATE_END, self.day(end))
+        )
+
+    def daily(
+        self, sql: str, *names: str, keys: int = 0, first: datetime.date | None = None, keep: bool = True
+    ) -> dict:
         """Additive parts, summed per local day once for every granularity and dimension, then rolled up to
         this query's periods: `sql` gives the day, a `Labels.select`, `keys` more key columns, then one
-        column per name; over `day_range` (`in_days`, `in_dates`). Returns {(period start, segment, *keys):
-        {name: sum}} for this query's dimension."""
+        column per name, over the part's days (`in_days`, `in_dates`: `first`, else the first of `day_range`,
+        to the end of `day_range`). Returns {(period start, segment, *keys): {name: sum}} for this query's
+        dimension. See `daily_rows` for `keep`."""
         key = ("daily", sql, self.granularity, self.dimension, self.periods[0].start, self.periods[-1].start)
         if key in self.memo:
             return self.memo[key]
         period_of = self._period_of_day()
         totals: dict = {}
-        for day, segment, *rest in self.daily_rows(sql):
+        for day, segment, *rest in self.daily_rows(sql, first=first, keep=keep):
             start = period_of.get(day)
             if start is None:
                 continue
@@ -251,15 +271,39 @@ class Query:
         self.memo[key] = {key: dict(zip(names, sums, strict=True)) for key, sums in totals.items()}
         return self.memo[key]
 
-    def daily_rows(self, sql: str) -> list[tuple]:
-        """This dimension's rows of a per-day query with days as dates and segments as labels, parsed once."""
+    def daily_rows(self, sql: str, *, first: datetime.date | None = None, keep: bool = True) -> list[tuple]:
+        """This dimension's rows of a per-day part with days as dates and segments as labels, read once.
+
+        In a refresh that keeps per-day rows (`kpis.rollups.DailyStore` in the memo), the days no record
+        changed since the last refresh come from what it kept; `keep=False` for a part whose rows of a day
+        depend on more than that day's records (the refresh's instant, records of other days)."""
         key = ("daily_rows", sql, self.dimension)
         if key not in self.memo:
             self.memo[key] = [
                 (datetime.date.fromisoformat(str(day)[:10]), label(segment), *rest)
-                for day, segment, *rest in self.split(sql)
+                for day, segment, *rest in self._split_days(sql, first or self.day_range[0], keep)
             ]
         return self.memo[key]
+
+    def history_rows(self, sql: str) -> list[tuple]:
+        """This dimension's rows (day, label, *values) of a per-day part over all history, such as customers
+        joining and leaving per day (`from_first_day`), once for every granularity (and dimension, whose rows
+        are dropped once read). Like `daily_rows`, the settled days may come from what a refresh kept; days
+        after the end of `day_range` may be given too."""
+        return self._split_days(sql, HISTORY_FIRST_DAY, keep=True, once=True)
+
+    def _split_days(self, template: str, first: datetime.date, keep: bool, once: bool = False) -> list[tuple]:
+        """`split` for a per-day part: its rows over [first, end of `day_range`), from the records or partly
+        from the refresh's store of per-day rows."""
+
+        def rows() -> list[tuple]:
+            end = self.day_range[1]
+            store = self.memo.get("store")
+            if store is None or not keep:
+                return self.fetch(self.fill_days(template, first, end))
+            return store.rows(self, template, first, end)
+
+        return self._split(template, rows, once)
 
     def _period_of_day(self) -> dict[datetime.date, datetime.date]:
         """Every day of this query's periods -> the start of its period."""
@@ -385,10 +429,14 @@ class Query:
         """This query's dimension of the rows of `sql`, whose second column is a `Labels.select`, with that
         column turned into the segment label. The query runs once for every dimension (and granularity, when
         its text is the same): later calls read the memo; `once` drops a dimension's rows once read."""
+        return self._split(sql, lambda: self.fetch(sql), once)
+
+    def _split(self, sql: str, rows: Callable[[], list[tuple]], once: bool) -> list[tuple]:
+        """`split` of the rows `rows()` gives for `sql`, called once."""
         key = ("split", sql)
         if key not in self.memo:
             by_dimension: dict[str, list[tuple]] = {}
-            for row in self.fetch(sql):
+            for row in rows():
                 dimension, segment = row[1].split(SEPARATOR, 1)
                 by_dimension.setdefault(dimension, []).append((row[0], segment, *row[2:]))
             self.memo[key] = by_dimension

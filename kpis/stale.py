@@ -4,6 +4,10 @@ The next periodic refresh recomputes every period from the earliest mark on. Mar
 model signals (any save or delete, from a page, the API, the admin or a service), from the
 history listener the import calls after a bulk load, and from `audit.bulk_update` (bulk writes
 send no signals).
+
+A change to what labels other records' segments (a contact's region labels its orders, a channel's name
+every contact of it) relabels records of any date: it marks all history (`ALL_HISTORY`), which the refresh
+reads as "from the first record".
 """
 
 import datetime
@@ -11,6 +15,7 @@ import logging
 from functools import partial
 
 from django.apps import apps
+from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_init, post_save
 
@@ -32,6 +37,18 @@ TRACKED = {
 UNREAD = {"support.Ticket": {"status", "closed_at"}}
 ALWAYS_UNREAD = {"updated_at"}
 ORIGINAL = "_kpi_earliest"
+# model label -> the fields (attnames) that label other records' segments: the KPIs' joins in `kpis.sql`.
+RELABELS = {
+    "contacts.Contact": ("region", "industry", "channel_id", "owner_id", "company_id"),
+    "contacts.Company": ("industry",),
+    "contacts.Channel": ("name",),
+    "sales.Campaign": ("name", "channel_id"),
+    "sales.Pipeline": ("name",),
+    "surveys.Survey": ("name",),
+    settings.AUTH_USER_MODEL: ("username",),
+}
+LABELS = "_kpi_labels"
+ALL_HISTORY = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 logger = logging.getLogger(__name__)
 
 
@@ -67,13 +84,50 @@ def _changed(sender, instance, fields, **kwargs):
     transaction.on_commit(partial(kpis_mark_stale, since=since, reason=sender._meta.label))
 
 
+def _labels(instance, fields) -> tuple | None:
+    """The labelling fields' values, None when one is not loaded (deferred)."""
+    values = instance.__dict__
+    if any(name not in values for name in fields):
+        return None
+    return tuple(values[name] for name in fields)
+
+
+def _remember_labels(sender, instance, fields, **kwargs):
+    if instance.pk is not None:
+        setattr(instance, LABELS, _labels(instance, fields))
+
+
+def _relabeled(sender, instance, fields, **kwargs):
+    """A record that labels others changed those labels (or, deleted, left them to their empty label)."""
+    from kpis.services import kpis_mark_stale
+
+    before = getattr(instance, LABELS, None)
+    if kwargs.get("created") or before is None:
+        setattr(instance, LABELS, _labels(instance, fields))
+        return
+    if "created" in kwargs:  # saved
+        after = _labels(instance, fields)
+        setattr(instance, LABELS, after)
+        if after == before:
+            return
+    transaction.on_commit(partial(kpis_mark_stale, since=ALL_HISTORY, reason=f"{sender._meta.label} labels"))
+
+
 def records_changed(objects, changed_fields) -> None:
     """Records whose `changed_fields` a bulk update changed, which sends no signals (leads reassigned,
     subscriptions expired): their periods are marked stale after commit, from the earliest moment any of them
-    counts in, as saving each would; unless no KPI reads those fields."""
+    counts in, as saving each would (all history when those fields label other records); unless no KPI reads
+    those fields."""
     if not objects:
         return
     label = type(objects[0])._meta.label
+    model = type(objects[0])
+    relabels = {model._meta.get_field(name).attname for name in changed_fields} & set(RELABELS.get(label, ()))
+    if relabels:
+        from kpis.services import kpis_mark_stale
+
+        transaction.on_commit(partial(kpis_mark_stale, since=ALL_HISTORY, reason=f"{label} labels (bulk)"))
+        return
     fields = TRACKED.get(label)
     if not fields or set(changed_fields) <= UNREAD.get(label, set()) | ALWAYS_UNREAD:
         return
@@ -98,6 +152,14 @@ def history_changed(since) -> None:
 
 
 def connect() -> None:
+    for label, fields in RELABELS.items():
+        model = apps.get_model(label)
+        uid = f"kpis-relabel-{label}"
+        init, changed = partial(_remember_labels, fields=fields), partial(_relabeled, fields=fields)
+        post_init.connect(init, sender=model, weak=False, dispatch_uid=uid + "-init")
+        post_save.connect(changed, sender=model, weak=False, dispatch_uid=uid + "-save")
+        if label != "contacts.Contact":  # what a contact labels is deleted with it or refuses its deletion
+            post_delete.connect(changed, sender=model, weak=False, dispatch_uid=uid + "-delete")
     for label, fields in TRACKED.items():
         model = apps.get_model(label)
         uid = f"kpis-stale-{label}"

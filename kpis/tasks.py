@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from kpis import services
+from kpis import rollups, services
 from kpis.cohorts import kpis_cohorts_refresh
 from kpis.digest import kpis_digest_send
 
@@ -30,6 +30,7 @@ def refresh_all_history() -> None:
     except services.RefreshBusy:
         logger.info("Nightly KPI refresh skipped: one is running")
         return
+    rollups.prune()
     _refresh_cohorts()
 
 

@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
 EXTERNAL_ID = "external_id"
+# "From the first record": the history listeners read an instant this early so.
+ALL_HISTORY = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,9 @@ class ImportSpec:
     # Values of related records that `derive` puts in the record under their lookup (e.g. "response__score"),
     # compared with the database's like the record's own fields.
     compared_extra: tuple[str, ...] = ()
+    # Fields that label other records of any date (a contact's region labels its orders): an existing record
+    # that the file changes in one of them changes history from its start (`ALL_HISTORY`).
+    relabels: tuple[str, ...] = ()
     description: str = ""
     rules: tuple[str, ...] = ()  # the cross-column rules in words, for the format reference
 
@@ -503,18 +508,24 @@ def _import_batch(spec, run: ImportRun, rows: list[Row], upserter: Upserter) -> 
     changed: list[tuple[Row, dict]] = []
     fields = [(column.field, column.name) for column in spec.columns if column.field]
     old_times = []  # (old values of the `compared` fields) of the records that change
+    relabels = [index for index, name in enumerate(compared) if name in spec.relabels]
+    relabeled = False
     for row in good:
         values = row.values
         record = {field: values[name] for field, name in fields}
         spec.derive(row, record, run)
         old = existing.get(record[EXTERNAL_ID])
         if old is not None:
-            if compared_of(record) == old[1:]:
+            new = compared_of(record)
+            if new == old[1:]:
                 run.result.unchanged += 1
                 continue
             run.result.updated += 1
             old_times.append(old[1:])
+            relabeled = relabeled or any(new[index] != old[1 + index] for index in relabels)
         changed.append((row, record))
+    if relabeled:
+        run.touch(ALL_HISTORY)
     # History changed from the earliest of these times, old and new, of the records that change.
     for index, name in history:
         new_times = map(itemgetter(name), map(itemgetter(1), changed))

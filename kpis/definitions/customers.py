@@ -87,7 +87,7 @@ def customer_counts(query: Query) -> CustomerCounts:
     def compute():
         segment = query.labels(contact_segments("c"))
         outer = segment.outer()
-        rows = query.split(
+        rows = query.history_rows(
             f"""
             SELECT d, {outer.select()} AS seg, SUM(joined), SUM(joined_midnight), SUM(left_), SUM(left_midnight)
             FROM (
@@ -95,15 +95,14 @@ def customer_counts(query: Query) -> CustomerCounts:
                     CASE WHEN {query.at_local_midnight("c.customer_since")} THEN 1 ELSE 0 END AS joined_midnight,
                     0 AS left_, 0 AS left_midnight
                 FROM contacts_contact c {segment.joins}
-                WHERE c.customer_since IS NOT NULL
+                WHERE {query.from_first_day("c.customer_since")}
                 UNION ALL
                 SELECT {query.local_day("c.churned_at")}, {segment.columns()}, 0, 0, 1,
                     CASE WHEN {query.at_local_midnight("c.churned_at")} THEN 1 ELSE 0 END
                 FROM contacts_contact c {segment.joins}
-                WHERE c.churned_at IS NOT NULL
+                WHERE {query.from_first_day("c.churned_at")}
             ) events GROUP BY {outer.group_by("d")}
-            """,
-            once=True,
+            """
         )
         return CustomerCounts(rows)
 
@@ -239,19 +238,20 @@ def order_days_sql(query: Query) -> str:
     one scan serves revenue, the average order value and CLV's windows."""
     segment = query.labels(contact_segments("c"))
     day = query.local_day("o.ordered_at")
-    first = query.instant(local_midnight(orders_first_day(query)))
     return f"""
         SELECT {day}, {segment.select()} AS seg, SUM(o.amount), COUNT(*)
         FROM sales_order o
         JOIN contacts_contact c ON c.id = o.contact_id
         {segment.joins}
-        WHERE o.ordered_at >= {first} AND o.ordered_at < {query.days_end()}
+        WHERE {query.in_days("o.ordered_at")}
         GROUP BY {segment.group_by(day)}
         """
 
 
 def orders_by_period(query: Query) -> dict[Key, Components]:
-    return query.shared("orders", lambda: query.daily(order_days_sql(query), "revenue", "orders"))
+    return query.shared(
+        "orders", lambda: query.daily(order_days_sql(query), "revenue", "orders", first=orders_first_day(query))
+    )
 
 
 @register
@@ -523,7 +523,7 @@ def window_orders(query: Query) -> WindowOrders:
         # Window bounds are local midnights: ordered_at >= midnight of a day <=> its local day >= that day.
         after = f"o.ordered_at >= {query.instant(local_midnight(since))}"
         # The per-day rows revenue reads too (the same query, run once).
-        day_rows = query.daily_rows(order_days_sql(query))
+        day_rows = query.daily_rows(order_days_sql(query), first=since)
         # Row order matters to WindowOrders: by contact, then first day.
         island_rows = query.split_columns(
             f"""

@@ -153,18 +153,20 @@ def open_deal_counts(query: Query) -> CustomerCounts:
         segment = query.labels(deal_segments("d"))
         outer = segment.outer()
         created, closed = query.local_day("d.created_at"), query.local_day("d.closed_at")
-        rows = query.split(
+        # The closing event's instant: the later of closed_at and created_at (whose local day the CASE takes).
+        closing = "CASE WHEN d.closed_at > d.created_at THEN d.closed_at ELSE d.created_at END"
+        rows = query.history_rows(
             f"""
             SELECT d_, {outer.select()} AS seg, SUM(opened), 0, SUM(closed_), 0 FROM (
                 SELECT {created} AS d_, {segment.columns()}, 1 AS opened, 0 AS closed_
                 FROM sales_deal d {segment.joins}
+                WHERE {query.from_first_day("d.created_at")}
                 UNION ALL
                 SELECT CASE WHEN {closed} > {created} THEN {closed} ELSE {created} END, {segment.columns()}, 0, 1
                 FROM sales_deal d {segment.joins}
-                WHERE d.closed_at IS NOT NULL
+                WHERE d.closed_at IS NOT NULL AND {query.from_first_day(closing)}
             ) events GROUP BY {outer.group_by("d_")}
-            """,
-            once=True,
+            """
         )
         return CustomerCounts(rows)
 

@@ -12,11 +12,15 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from tests.conftest import CHROMIUM
 
 BROWSER_TESTS_DIR = Path(__file__).resolve().parent
 DEFAULT_TIMEOUT_MS = 10_000
+# Assertions wait as long as actions do (their own default, 5 s, was once too short for an htmx swap on a
+# loaded machine).
+expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
 PASSWORD = "correct-horse-battery"  # UserFactory's
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -10,8 +10,10 @@ from django.test.utils import CaptureQueriesContext
 
 from contacts import registry
 from contacts.importing import records_import
+from contacts.importing.engine import ALL_HISTORY
 from contacts.models import Channel, Company, Contact
-from tests.contacts.factories import CompanyFactory, ContactFactory
+from tests.contacts.factories import ChannelFactory, CompanyFactory, ContactFactory
+from tests.factories import UserFactory
 from tests.imports.conftest import csv_bytes, problems, reasons
 
 pytestmark = pytest.mark.django_db
@@ -376,7 +378,9 @@ def history_heard():
 def test_after_an_import_the_history_listeners_hear_from_the_earliest_time_touched(
     import_csv, history_heard, django_capture_on_commit_callbacks
 ):
-    ContactFactory(external_id="c-1", created_at=datetime.datetime(2023, 5, 1, tzinfo=datetime.UTC))
+    ContactFactory(
+        external_id="c-1", created_at=datetime.datetime(2023, 5, 1, tzinfo=datetime.UTC), company=None, channel=None
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         import_csv(
@@ -390,6 +394,59 @@ def test_after_an_import_the_history_listeners_hear_from_the_earliest_time_touch
 
     # The old created_at of c-1 (2023-05-01) is history that changed too.
     assert history_heard == [datetime.datetime(2023, 5, 1, tzinfo=datetime.UTC)]
+
+
+@pytest.mark.parametrize(
+    ("header", "cells"),
+    [("region", "Asia"), ("channel", "Events"), ("company", ""), ("owner_email", "")],
+)
+def test_an_import_that_moves_a_contact_to_another_segment_changes_all_history(
+    import_csv, history_heard, django_capture_on_commit_callbacks, header, cells
+):
+    """A contact's orders, tickets and subscriptions of any date are counted under its region, channel, company
+    and owner: moving it relabels them all, not only those after its own dates."""
+    ChannelFactory(name="Events")
+    ChannelFactory(name="Referral")
+    owner = UserFactory(email="owner@example.com")
+    ContactFactory(
+        external_id="c-1",
+        created_at=datetime.datetime(2024, 5, 1, tzinfo=datetime.UTC),
+        region="Europe",
+        channel=Channel.objects.get(name="Referral"),
+        owner=owner,
+        company=CompanyFactory(external_id="co-1"),
+    )
+    given = {"region": "Europe", "channel": "Referral", "company": "co-1", "owner_email": "owner@example.com"}
+    given[header] = cells
+
+    with django_capture_on_commit_callbacks(execute=True):
+        import_csv(
+            "contacts",
+            f"""
+            external_id,first_name,created_at,{",".join(given)}
+            c-1,Ada,2024-05-01T00:00:00Z,{",".join(given.values())}
+            """,
+        )
+
+    assert history_heard == [ALL_HISTORY]
+
+
+def test_an_import_that_changes_nothing_that_labels_hears_from_the_contacts_own_dates(
+    import_csv, history_heard, django_capture_on_commit_callbacks
+):
+    ContactFactory(
+        external_id="c-1",
+        first_name="Ada",
+        created_at=datetime.datetime(2024, 5, 1, tzinfo=datetime.UTC),
+        region="Europe",
+        channel=None,
+        company=None,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        import_csv("contacts", "external_id,first_name,created_at,region\nc-1,Grace,2024-05-01T00:00:00Z,Europe\n")
+
+    assert history_heard == [datetime.datetime(2024, 5, 1, tzinfo=datetime.UTC)]
 
 
 def test_a_dry_run_or_a_failed_import_tells_the_listeners_nothing(

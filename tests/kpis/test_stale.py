@@ -257,3 +257,41 @@ def test_closing_old_resolved_tickets_marks_nothing_and_expiring_subscriptions_m
         subscriptions_expire_due()
     assert [reason for _, reason in marks()] == ["sales.Subscription (bulk)"]
     assert timezone.localtime(marks()[0][0]).date() <= ended
+
+
+def test_what_labels_other_records_marks_all_history_when_it_changes_and_only_then(
+    customer, django_capture_on_commit_callbacks
+):
+    """A user's name labels the contacts, deals, leads and tickets they own, of any date; logging in (which
+    saves the user) relabels nothing."""
+    from django.contrib.auth.models import User
+
+    from kpis.stale import ALL_HISTORY
+
+    user = User.objects.create_user("ann")
+    with django_capture_on_commit_callbacks(execute=True):
+        user = User.objects.get(pk=user.pk)
+        user.last_login = timezone.now()
+        user.save()
+        customer.first_name = "Ada"
+        customer.save()  # its own dates mark; its name labels nothing
+    assert [reason for _, reason in marks()] == ["contacts.Contact"]
+
+    KpiStaleMark.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        user.username = "ann.smith"
+        user.save()
+    assert marks() == [(ALL_HISTORY, "auth.User labels")]
+
+
+def test_contacts_given_another_owner_in_bulk_mark_all_history(customer, django_capture_on_commit_callbacks):
+    """Their orders, subscriptions and answers of any date are counted under their owner."""
+    from audit import recording as audit
+    from kpis.stale import ALL_HISTORY
+    from tests.factories import UserFactory
+
+    customer.owner = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        audit.bulk_update([customer], ["owner"])
+
+    assert marks() == [(ALL_HISTORY, "contacts.Contact labels (bulk)")]

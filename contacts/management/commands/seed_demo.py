@@ -66,6 +66,14 @@ class Command(BaseCommand):
                 seeder(context)
             log(f"  {name} done in {time.monotonic() - step_started:.1f} s")
 
+        if any(new for new, _ in context.created.values()):
+            # Written in bulk, without the saves' stale marks: the next periodic KPI refresh recomputes all history
+            # (rather than what the last refresh kept of it, kpis.rollups).
+            from kpis.services import kpis_mark_stale  # here: kpis reads every app, contacts included
+            from kpis.stale import ALL_HISTORY
+
+            kpis_mark_stale(since=ALL_HISTORY, reason="seed_demo")
+
         if connection.vendor == "postgresql":
             # Fresh statistics: without them the planner takes the bulk-loaded tables for empty ones and picks
             # plans (nested loops, sorts on disk) that make the first KPI refresh several times slower.

@@ -1,0 +1,233 @@
+"""The per-day rows a refresh keeps (`kpis.rollups`): the periodic refresh reads the days no record changed
+since from them, and gives what a refresh from the records gives.
+
+The data lies around today (the periodic refresh covers the open periods), in New York time, with the last
+day the periodic refresh reads from the records whatever the marks say being yesterday (KPI_SETTLED_DAYS=1)
+and the periods that ended two days ago still open (KPI_CLOSING_DAYS=3), so that every day used here falls in
+an open period of every granularity.
+"""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from contacts.models import Channel
+from kpis import rollups
+from kpis.models import KpiDailyPart, KpiSnapshot
+from kpis.periods import GRANULARITIES, local_midnight, local_today, open_periods, period_containing
+from kpis.rollups import DailyStore
+from kpis.services import kpis_refresh, kpis_refresh_open
+from sales.models import Deal, Lead, Order
+from support.models import Ticket
+from tests.contacts.factories import ChannelFactory, ContactFactory
+from tests.kpis.test_engine import business, snapshot_values
+from tests.sales.factories import OrderFactory
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("new_york"),
+]
+
+
+@pytest.fixture
+def new_york():
+    with override_settings(TIME_ZONE="America/New_York", KPI_SETTLED_DAYS=1, KPI_CLOSING_DAYS=3):
+        yield
+
+
+def local(day: datetime.date, hour: int) -> datetime.datetime:
+    return local_midnight(day) + datetime.timedelta(hours=hour)
+
+
+def days_ago(days: int) -> datetime.date:
+    return local_today() - datetime.timedelta(days=days)
+
+
+def revenue(granularity: str, day: datetime.date, dimension: str = "all", segment: str = "all") -> Decimal | None:
+    snapshot = KpiSnapshot.objects.filter(
+        kpi="revenue",
+        granularity=granularity,
+        dimension=dimension,
+        segment=segment,
+        period_start=period_containing(granularity, day).start,
+    ).first()
+    return snapshot.value if snapshot else None
+
+
+def refreshed_from_the_records() -> dict:
+    """Every snapshot as a refresh from the records (nothing kept read) gives it."""
+    kpis_refresh(since=history_first_day(), scope="check")
+    return snapshot_values()
+
+
+def history_first_day() -> datetime.date:
+    return min(open_periods(granularity)[0].start for granularity in GRANULARITIES) - datetime.timedelta(days=120)
+
+
+@pytest.fixture
+def two_days_ago():
+    """A customer in Referral / North with an order of 100.00 two days ago at 23:30 New York time (the next
+    day in UTC) and one of 40.00 today; every day refreshed and kept."""
+    customer = ContactFactory(channel=ChannelFactory(name="Referral"), region="North", company=None)
+    day = days_ago(2)
+    order = OrderFactory(contact=customer, ordered_at=local(day, 23) + datetime.timedelta(minutes=30), amount=100)
+    OrderFactory(contact=customer, ordered_at=timezone.now(), amount=Decimal("40.00"))
+    kpis_refresh(keys=["revenue"], since=history_first_day())
+    for granularity in GRANULARITIES:
+        assert revenue(granularity, day) == with_today(granularity, day, 100)
+    return order
+
+
+def with_today(granularity: str, day: datetime.date, amount) -> Decimal:
+    """The revenue of the period containing `day`, whose order is of `amount`: with today's 40.00 when the
+    period is today's too."""
+    same = period_containing(granularity, day) == period_containing(granularity, local_today())
+    return Decimal(amount) + (40 if same else 0)
+
+
+def test_the_periodic_refresh_reads_the_settled_days_from_what_the_last_refresh_kept(two_days_ago):
+    """A change that no record's save announced (a row changed in the database by hand) does not reach the
+    settled days until the nightly refresh from the records; what every writer of the product does, does."""
+    day = days_ago(2)
+    Order.objects.filter(pk=two_days_ago.pk).update(amount=Decimal("999.00"))  # no signal, no mark
+
+    kpis_refresh_open()
+    for granularity in GRANULARITIES:
+        assert revenue(granularity, day) == with_today(granularity, day, 100)
+
+    kpis_refresh(keys=["revenue"], since=history_first_day(), scope="all")  # the nightly one
+    for granularity in GRANULARITIES:
+        assert revenue(granularity, day) == with_today(granularity, day, 999)
+
+
+def test_an_order_changed_on_a_settled_day_counts_at_the_next_periodic_refresh(
+    two_days_ago, django_capture_on_commit_callbacks
+):
+    day = days_ago(2)
+    with django_capture_on_commit_callbacks(execute=True):
+        two_days_ago.amount = Decimal("130.00")
+        two_days_ago.save()
+
+    kpis_refresh_open()
+
+    for granularity in GRANULARITIES:
+        assert revenue(granularity, day) == with_today(granularity, day, 130)
+
+
+def test_moving_a_customer_to_another_region_moves_its_orders_of_every_day(
+    two_days_ago, django_capture_on_commit_callbacks
+):
+    """The orders of two days ago predate the contact's own dates (it was created today): only marking all
+    history relabels them."""
+    customer = two_days_ago.contact
+    day = days_ago(2)
+    assert revenue("year", day, "region", "North") == with_today("year", day, 100)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        customer.region = "South"
+        customer.save()
+    kpis_refresh_open()
+
+    assert revenue("year", day, "region", "South") == with_today("year", day, 100)
+    assert revenue("year", day, "region", "North") is None  # the segment is gone
+
+
+def test_renaming_a_channel_relabels_the_kept_days(two_days_ago, django_capture_on_commit_callbacks):
+    day = days_ago(2)
+    with django_capture_on_commit_callbacks(execute=True):
+        Channel.objects.filter(name="Referral").get().save()  # saved unchanged: nothing to relabel
+    kpis_refresh_open()
+    assert revenue("year", day, "channel", "Referral") == with_today("year", day, 100)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        channel = Channel.objects.get(name="Referral")
+        channel.name = "Word of mouth"
+        channel.save()
+    kpis_refresh_open()
+
+    assert revenue("year", day, "channel", "Word of mouth") == with_today("year", day, 100)
+    assert revenue("year", day, "channel", "Referral") is None
+
+
+def test_the_periodic_refresh_reads_from_the_records_only_the_days_it_must(two_days_ago):
+    """Orders per day: from the settled day (yesterday) on, not from the first day of the year (once for every
+    dimension on PostgreSQL, once per dimension elsewhere)."""
+    with CaptureQueriesContext(connection) as run:
+        kpis_refresh_open()
+
+    per_day = [query["sql"] for query in run.captured_queries if "SUM(o.amount), COUNT(*)" in query["sql"]]
+    yesterday = local_midnight(days_ago(1)).astimezone(datetime.UTC)
+    assert len(per_day) == (1 if connection.vendor == "postgresql" else 5)
+    assert all(yesterday.strftime("%Y-%m-%d %H:%M:%S") in sql or yesterday.isoformat() in sql for sql in per_day)
+
+
+def test_the_periodic_refresh_with_kept_days_gives_what_a_refresh_from_the_records_gives(
+    django_capture_on_commit_callbacks,
+):
+    """Every KPI, granularity and segment, after changes of every kind through the product's writers."""
+    first = _months_back(2)
+    business(months=3, segments=2, first=first)
+    kpis_refresh(since=history_first_day())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order = Order.objects.order_by("ordered_at").first()
+        order.amount += 30
+        order.save()
+        lead = Lead.objects.order_by("created_at").last()
+        lead.converted_at, lead.status = None, Lead.Status.NEW
+        lead.save()
+        deal = Deal.objects.filter(status=Deal.Status.LOST).order_by("closed_at").first()
+        deal.status = Deal.Status.WON
+        deal.save()
+        ticket = Ticket.objects.order_by("resolved_at").first()
+        ticket.reopened_count = 1
+        ticket.save()
+        OrderFactory(contact=order.contact, ordered_at=timezone.now(), amount=Decimal("75.00"))
+    kpis_refresh_open()
+    after_changes = snapshot_values()
+    assert after_changes == refreshed_from_the_records()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        contact = order.contact
+        contact.industry = "Industry 1"
+        contact.save()
+    kpis_refresh_open()
+    assert snapshot_values() == refreshed_from_the_records()
+    assert snapshot_values() != after_changes
+
+
+def _months_back(months: int) -> datetime.date:
+    first = local_today().replace(day=1)
+    index = first.month - 1 - months
+    return datetime.date(first.year + index // 12, index % 12 + 1, 1)
+
+
+def test_a_refresh_that_read_the_records_earlier_does_not_overwrite_what_a_later_one_kept(two_days_ago):
+    part = KpiDailyPart.objects.exclude(days={}).first()
+    later = part.as_of
+    earlier = DailyStore(reuse_before=None, as_of=later - datetime.timedelta(minutes=5))
+
+    earlier._keep(part.part, part, [], local_today(), local_today() + datetime.timedelta(days=1))
+
+    part.refresh_from_db()
+    assert part.as_of == later
+    assert part.days  # the orders kept by the later refresh
+
+
+def test_parts_no_refresh_read_for_a_week_are_dropped(two_days_ago):
+    read_today = set(KpiDailyPart.objects.values_list("part", flat=True))
+    KpiDailyPart.objects.create(
+        part="f" * 64,
+        first_day=days_ago(30),
+        end_day=days_ago(1),
+        as_of=timezone.now(),
+        used_at=timezone.now() - datetime.timedelta(days=8),
+    )
+
+    assert rollups.prune() == 1
+    assert set(KpiDailyPart.objects.values_list("part", flat=True)) == read_today
