@@ -23,6 +23,7 @@ from kpis.models import KpiRefresh, KpiSnapshot, KpiStaleMark, KpiTarget
 from kpis.periods import GRANULARITIES, Period, local_today, local_zone, open_periods, periods_between
 from kpis.rollups import DailyStore
 from kpis.sql import ALL, Query
+from kpis.stale import ALL_HISTORY
 
 logger = logging.getLogger(__name__)
 
@@ -407,9 +408,10 @@ def kpis_refresh_open(*, progress=None) -> RefreshSummary:
     The per-day parts of the days before the earliest mark (and before the last `KPI_SETTLED_DAYS`) come from
     those the last refresh kept: no record of those days changed since (`kpis.rollups`)."""
     marks = list(KpiStaleMark.objects.order_by("since").values_list("id", "since"))
-    stale_day = min(since for _, since in marks).astimezone(local_zone()).date() if marks else None
-    if stale_day is not None:
-        stale_day = max(stale_day, history_start())  # all history (`stale.ALL_HISTORY`): from the first record
+    # A mark of all history (`stale.ALL_HISTORY`) means from the first record; any other from its own day, even
+    # before the first record (the first record moved or deleted: its old periods are emptied).
+    days = [history_start() if since <= ALL_HISTORY else since.astimezone(local_zone()).date() for _, since in marks]
+    stale_day = min(days, default=None)
     starts = {}
     for granularity in GRANULARITIES:
         first = open_periods(granularity)[0].start

@@ -7,7 +7,7 @@ send no signals).
 
 A change to what labels other records' segments (a contact's region labels its orders, a channel's name
 every contact of it) relabels records of any date: it marks all history (`ALL_HISTORY`), which the refresh
-reads as "from the first record".
+reads as "from the first record"; for a contact, from the earliest date of its own records.
 """
 
 import datetime
@@ -49,6 +49,17 @@ RELABELS = {
 }
 LABELS = "_kpi_labels"
 ALL_HISTORY = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+# What a contact's labels label besides the contact itself (`kpis.sql.contact_segments` is joined to these):
+# model label -> (the lookup of its contact, its dates). A contact moved to another segment changes history
+# from the earliest of its own dates and theirs, not from the first record of all.
+CONTACT_LABELLED = {
+    "sales.Order": ("contact_id", ("ordered_at",)),
+    "sales.Subscription": ("contact_id", ("starts_on", "ends_on")),
+    "sales.Deal": ("contact_id", ("created_at", "closed_at")),
+    "contacts.Interaction": ("contact_id", ("occurred_at",)),
+    "surveys.Invitation": ("contact_id", ("sent_at",)),
+    "surveys.Response": ("invitation__contact_id", ("submitted_at",)),
+}
 logger = logging.getLogger(__name__)
 
 
@@ -110,7 +121,31 @@ def _relabeled(sender, instance, fields, **kwargs):
         setattr(instance, LABELS, after)
         if after == before:
             return
-    transaction.on_commit(partial(kpis_mark_stale, since=ALL_HISTORY, reason=f"{sender._meta.label} labels"))
+    reason = f"{sender._meta.label} labels"
+    if sender._meta.label == "contacts.Contact":
+        transaction.on_commit(partial(contacts_relabeled, [instance.pk], reason=reason))
+    else:
+        transaction.on_commit(partial(kpis_mark_stale, since=ALL_HISTORY, reason=reason))
+
+
+def contacts_relabeled(ids, *, reason: str) -> None:
+    """Contacts moved to other segments: mark from the earliest date of theirs and of the records they label
+    (`CONTACT_LABELLED`), a few indexed MIN() queries."""
+    from django.db.models import Min
+
+    from kpis.periods import local_midnight
+    from kpis.services import kpis_mark_stale
+
+    candidates = [(apps.get_model("contacts.Contact"), "pk", TRACKED["contacts.Contact"])]
+    candidates += [(apps.get_model(label), lookup, dates) for label, (lookup, dates) in CONTACT_LABELLED.items()]
+    moments = []
+    for model, lookup, dates in candidates:
+        found = model._base_manager.filter(**{f"{lookup}__in": ids}).aggregate(*(Min(name) for name in dates))
+        for value in found.values():
+            if value is not None:
+                moments.append(value if isinstance(value, datetime.datetime) else local_midnight(value))
+    if moments:
+        kpis_mark_stale(since=min(moments), reason=reason)
 
 
 def records_changed(objects, changed_fields) -> None:
@@ -126,7 +161,11 @@ def records_changed(objects, changed_fields) -> None:
     if relabels:
         from kpis.services import kpis_mark_stale
 
-        transaction.on_commit(partial(kpis_mark_stale, since=ALL_HISTORY, reason=f"{label} labels (bulk)"))
+        reason = f"{label} labels (bulk)"
+        if label == "contacts.Contact":
+            transaction.on_commit(partial(contacts_relabeled, [record.pk for record in objects], reason=reason))
+        else:
+            transaction.on_commit(partial(kpis_mark_stale, since=ALL_HISTORY, reason=reason))
         return
     fields = TRACKED.get(label)
     if not fields or set(changed_fields) <= UNREAD.get(label, set()) | ALWAYS_UNREAD:

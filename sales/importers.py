@@ -38,6 +38,7 @@ class CampaignImporter(ImportSpec):
         Column("ends_on", Date(), field="ends_on"),
     )
     rules = ("ends_on is not before starts_on", "a campaign name belongs to one campaign")
+    relabels = ("name", "channel_id")  # its leads and spend of any date, by campaign and channel
 
     def check_row(self, row, run) -> None:
         check_order(run, row, "starts_on", "ends_on")

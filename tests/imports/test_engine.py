@@ -492,3 +492,18 @@ def test_on_postgresql_new_rows_are_copied_and_changed_ones_updated_from_a_stagi
     assert 'INSERT INTO "contacts_company"' not in statements  # the new row came by COPY (the audit's by INSERT)
     assert (result.created, result.updated, result.unchanged) == (1, 1, 1)
     assert Company.objects.get(external_id="co-2").name == "Globex Corp"
+
+
+def test_every_importer_of_records_that_label_others_names_the_fields_that_do():
+    """A file renaming a campaign or moving a contact to another region relabels history of any date (see
+    kpis.stale.RELABELS): the importer must say which of the fields it writes do, or the import marks only
+    the records' own dates."""
+    from kpis.stale import RELABELS
+
+    checked = []
+    for kind, spec in registry.importers().items():
+        labelling = set(RELABELS.get(spec.model._meta.label, ())) & set(spec.write_fields)
+        if labelling:
+            checked.append(kind)
+            assert labelling <= set(spec.relabels), kind
+    assert {"contacts", "companies", "campaigns"} <= set(checked)

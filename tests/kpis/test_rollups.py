@@ -22,8 +22,9 @@ from kpis.models import KpiDailyPart, KpiSnapshot
 from kpis.periods import GRANULARITIES, local_midnight, local_today, open_periods, period_containing
 from kpis.rollups import DailyStore
 from kpis.services import kpis_refresh, kpis_refresh_open
-from sales.models import Deal, Lead, Order
+from sales.models import Deal, Lead, Order, Spend
 from support.models import Ticket
+from surveys.models import Response
 from tests.contacts.factories import ChannelFactory, ContactFactory
 from tests.kpis.test_engine import business, snapshot_values
 from tests.sales.factories import OrderFactory
@@ -169,36 +170,77 @@ def test_the_periodic_refresh_reads_from_the_records_only_the_days_it_must(two_d
 def test_the_periodic_refresh_with_kept_days_gives_what_a_refresh_from_the_records_gives(
     django_capture_on_commit_callbacks,
 ):
-    """Every KPI, granularity and segment, after changes of every kind through the product's writers."""
+    """Every KPI, granularity and segment, after a change of each kind through the product's writers to a
+    record of last month (a settled day, before or after the earliest kept day the refresh reads), one at a
+    time: each change's own stale mark must bring its day back from the records."""
     first = _months_back(2)
     business(months=3, segments=2, first=first)
     kpis_refresh(since=history_first_day())
+    last_month = local_midnight(_months_back(1))
+
+    def in_last_month(queryset, column: str):
+        return queryset.filter(**{f"{column}__gte": last_month}).order_by(column).first()
+
+    def order():
+        record = in_last_month(Order.objects, "ordered_at")
+        record.amount += 30
+        record.save()
+
+    def lead():
+        record = in_last_month(Lead.objects, "created_at")
+        record.converted_at, record.status = None, Lead.Status.NEW
+        record.save()
+
+    def deal():
+        record = in_last_month(Deal.objects.filter(status=Deal.Status.LOST), "closed_at")
+        record.status = Deal.Status.WON
+        record.save()
+
+    def ticket():
+        record = in_last_month(Ticket.objects, "resolved_at")
+        record.reopened_count = 1
+        record.save()
+
+    def answer():
+        record = in_last_month(Response.objects, "submitted_at")
+        record.score = 10 if record.score != 10 else 0
+        record.save()
+
+    def spend():
+        record = Spend.objects.filter(spent_on__gte=last_month.date()).order_by("spent_on").first()
+        record.amount += 100
+        record.save()
+
+    def relabel():
+        record = in_last_month(Order.objects, "ordered_at").contact
+        record.industry = "Industry 1" if record.industry != "Industry 1" else "Industry 0"
+        record.save()
+
+    for change in (order, lead, deal, ticket, answer, spend, relabel):
+        before = snapshot_values()
+        with django_capture_on_commit_callbacks(execute=True):
+            change()
+        kpis_refresh_open()
+        after = snapshot_values()
+        assert after != before, change.__name__
+        assert after == refreshed_from_the_records(), change.__name__
+
+
+def test_a_mark_before_the_first_record_empties_the_periods_it_left(django_capture_on_commit_callbacks):
+    """The only order, two months back, moved to today: its old month has nothing any more, though the
+    first record of all is now today's."""
+    old = local_midnight(_months_back(2)) + datetime.timedelta(days=3, hours=12)
+    order = OrderFactory(contact=ContactFactory(company=None), ordered_at=old, amount=Decimal("100.00"))
+    kpis_refresh(keys=["revenue"], since=history_first_day())
+    assert revenue("month", old.date()) == 100
 
     with django_capture_on_commit_callbacks(execute=True):
-        order = Order.objects.order_by("ordered_at").first()
-        order.amount += 30
+        order.ordered_at = timezone.now()
         order.save()
-        lead = Lead.objects.order_by("created_at").last()
-        lead.converted_at, lead.status = None, Lead.Status.NEW
-        lead.save()
-        deal = Deal.objects.filter(status=Deal.Status.LOST).order_by("closed_at").first()
-        deal.status = Deal.Status.WON
-        deal.save()
-        ticket = Ticket.objects.order_by("resolved_at").first()
-        ticket.reopened_count = 1
-        ticket.save()
-        OrderFactory(contact=order.contact, ordered_at=timezone.now(), amount=Decimal("75.00"))
     kpis_refresh_open()
-    after_changes = snapshot_values()
-    assert after_changes == refreshed_from_the_records()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        contact = order.contact
-        contact.industry = "Industry 1"
-        contact.save()
-    kpis_refresh_open()
-    assert snapshot_values() == refreshed_from_the_records()
-    assert snapshot_values() != after_changes
+    assert revenue("month", old.date()) == 0
+    assert revenue("month", local_today()) == 100
 
 
 def _months_back(months: int) -> datetime.date:

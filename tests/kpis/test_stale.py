@@ -284,14 +284,33 @@ def test_what_labels_other_records_marks_all_history_when_it_changes_and_only_th
     assert marks() == [(ALL_HISTORY, "auth.User labels")]
 
 
-def test_contacts_given_another_owner_in_bulk_mark_all_history(customer, django_capture_on_commit_callbacks):
-    """Their orders, subscriptions and answers of any date are counted under their owner."""
+def test_contacts_given_another_owner_in_bulk_mark_from_their_earliest_record(
+    customer, django_capture_on_commit_callbacks
+):
+    """Their orders, subscriptions and answers of any date are counted under their owner: history changes from
+    the earliest of them, here an order older than the contact itself."""
     from audit import recording as audit
-    from kpis.stale import ALL_HISTORY
     from tests.factories import UserFactory
 
+    OrderFactory(contact=customer, ordered_at=A_YEAR_AGO)
+    OrderFactory(contact=ContactFactory(), ordered_at=A_YEAR_AGO - datetime.timedelta(days=30))  # another's
+    KpiStaleMark.objects.all().delete()
     customer.owner = UserFactory()
     with django_capture_on_commit_callbacks(execute=True):
         audit.bulk_update([customer], ["owner"])
 
-    assert marks() == [(ALL_HISTORY, "contacts.Contact labels (bulk)")]
+    assert marks() == [(A_YEAR_AGO, "contacts.Contact labels (bulk)")]
+
+
+def test_a_contact_moved_to_another_region_marks_from_its_earliest_record(customer, django_capture_on_commit_callbacks):
+    from tests.sales.factories import SubscriptionFactory
+
+    OrderFactory(contact=customer, ordered_at=THREE_MONTHS_AGO)
+    SubscriptionFactory(contact=customer, starts_on=timezone.localdate(A_YEAR_AGO))
+    KpiStaleMark.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        customer.region = "Elsewhere"
+        customer.save()
+
+    reasons = {reason: since for since, reason in marks()}
+    assert timezone.localtime(reasons["contacts.Contact labels"]).date() == timezone.localdate(A_YEAR_AGO)
