@@ -46,7 +46,8 @@ class DailyStore:
         part = hashlib.sha256(template.encode()).hexdigest()
         with transaction.atomic():
             _lock(part)
-            kept = KpiDailyPart.objects.filter(part=part).first()
+            # Its days only when some are read or kept on (a full refresh replaces them: no need to hold both).
+            kept = KpiDailyPart.objects.filter(part=part).defer("days").first()
             reuse_end = first
             if kept is not None and self.reuse_before is not None and kept.first_day <= first:
                 reuse_end = max(first, min(kept.end_day, self.reuse_before, end))
