@@ -99,6 +99,10 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status_idx"),
             models.Index(fields=["status", "first_response_due_at"], name="ticket_status_due_idx"),
+            # The KPI refresh reads the tickets still waiting for a first response (SLA overdue by now).
+            models.Index(
+                fields=["created_at"], condition=Q(first_response_at__isnull=True), name="ticket_waiting_created_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -28,6 +28,7 @@ from surveys.models import Response
 from tests.contacts.factories import ChannelFactory, ContactFactory
 from tests.kpis.test_engine import business, snapshot_values
 from tests.sales.factories import OrderFactory
+from tests.support.factories import TicketFactory
 
 pytestmark = [
     pytest.mark.django_db,
@@ -273,3 +274,31 @@ def test_parts_no_refresh_read_for_a_week_are_dropped(two_days_ago):
 
     assert rollups.prune() == 1
     assert set(KpiDailyPart.objects.values_list("part", flat=True)) == read_today
+
+
+def test_a_first_response_target_falling_due_counts_at_the_next_periodic_refresh_though_its_day_is_kept():
+    """Time passing changes no record: a ticket of two days ago still waiting for its first response counts
+    in the SLA's denominator once its target is past, read from the records whatever was kept of its day."""
+    day = days_ago(2)
+    ticket = TicketFactory(
+        contact=ContactFactory(company=None),
+        created_at=local(day, 9),
+        first_response_due_at=timezone.now() + datetime.timedelta(hours=1),
+    )
+    kpis_refresh(keys=["sla_attainment"], since=history_first_day())
+
+    def denominator():
+        return KpiSnapshot.objects.get(
+            kpi="sla_attainment",
+            granularity="year",
+            dimension="all",
+            segment="all",
+            period_start=period_containing("year", day).start,
+        ).denominator
+
+    assert denominator() == 0
+    # As if the hour had passed: the target is behind us now, and nothing marked the ticket's day stale.
+    Ticket.objects.filter(pk=ticket.pk).update(first_response_due_at=timezone.now() - datetime.timedelta(minutes=1))
+    kpis_refresh_open()
+
+    assert denominator() == 1
