@@ -5,7 +5,7 @@ Usage (from the repository root, PostgreSQL and Redis up):
     make bench                      # or: .venv/bin/python bench/run.py [--runs 3] [--size large] [--only STEP ...]
 
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/crm_bench; seeded with
-`seed_demo --size SIZE` when it has no contacts yet: 12 to 35 minutes for large on a 2-core machine),
+`seed_demo --size SIZE` when it has no contacts yet: 7 to 35 minutes for large on a 2-core machine),
 BENCH_REDIS_URL (default redis://127.0.0.1:6379/9; flushed by the page benchmark). Scratch databases next
 to it: `<name>_import` (the import, made anew for every run) and `<name>_tests` (the test suite's).
 
