@@ -1,11 +1,13 @@
 """Reading KPIs: series and overviews from the snapshots, through the cache. Never computes a KPI."""
 
 import datetime
+import functools
 import hashlib
 import logging
 import uuid
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q
 
@@ -59,8 +61,27 @@ def _cached(key: str, compute):
 
 def kpi_page_cached(key: str, compute):
     """A KPI page's rendered parts through the cache, in the generation of the snapshots and targets they
-    show (a refresh or a target change starts a new one); computed from the snapshots when Redis is down."""
-    return _cached(f"page:{key}", compute)
+    show (a refresh or a target change starts a new one) and of the code that renders them (a deploy that
+    changes it does too); computed from the snapshots when Redis is down."""
+    return _cached(f"page:{rendering_release()}:{key}", compute)
+
+
+@functools.cache
+def rendering_release() -> str:
+    """A digest of what renders the cached parts of the KPI pages: the templates, the static files their HTML
+    names, and the kpis app's code. Read once per process, at its first KPI page."""
+    root = settings.BASE_DIR
+    files = [
+        *(root / "templates").rglob("*"),
+        *(root / "static").rglob("*"),
+        *(root / "kpis").glob("*.py"),
+        *(root / "kpis" / "definitions").glob("*.py"),
+    ]
+    digest = hashlib.blake2b(digest_size=8)
+    for path in sorted(path for path in files if path.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _row(snapshot: dict, kpi: Kpi) -> dict:

@@ -455,3 +455,52 @@ def test_a_new_or_deleted_target_shows_on_the_next_request(manager_client, djang
     with django_capture_on_commit_callbacks(execute=True):
         manager_client.post(f"/kpis/targets/{KpiTarget.objects.get().pk}/delete/")
     assert "Target" not in text(tile(manager_client.get("/kpis/", APRIL).content.decode(), "churn_rate"))
+
+
+def test_a_deploy_that_renders_pages_differently_does_not_serve_the_old_cached_html(manager_client, monkeypatch):
+    """The cached parts of a page are keyed by a digest of the code that renders them too (templates, static
+    files, the kpis app): after a deploy that changes it, the page's templates render again rather than the old
+    HTML being served until the next refresh."""
+    from kpis import selectors
+
+    churn_history()
+    refresh_kpis()
+
+    def templates() -> set[str]:
+        response = manager_client.get("/kpis/", APRIL)
+        assert response.status_code == 200
+        return {template.name for template in response.templates if template.name}
+
+    cold, warm = templates(), templates()
+    cached_parts = cold - warm
+    assert cached_parts  # the tiles and the rest, served from the cache when warm
+    assert templates() == warm
+
+    monkeypatch.setattr(selectors, "rendering_release", lambda: "the next release")
+
+    assert cached_parts <= templates()
+    assert templates() == warm  # cached again, under the new release
+
+
+def test_the_rendering_release_changes_with_a_template_a_static_file_or_the_kpis_code(tmp_path, settings):
+    from kpis.selectors import rendering_release
+
+    digest = rendering_release.__wrapped__  # not the process's cached one
+    for folder in ("templates", "static/js", "kpis/definitions"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "templates" / "page.html").write_text("<p>{{ value }}</p>")
+    (tmp_path / "static" / "js" / "chart.js").write_text("draw();")
+    (tmp_path / "kpis" / "definitions" / "sales.py").write_text("KEY = 1")
+    settings.BASE_DIR = tmp_path
+    seen = {digest()}
+
+    for path, text_after in (
+        ("templates/page.html", "<p>{{ value }} EUR</p>"),
+        ("static/js/chart.js", "draw(); label();"),
+        ("kpis/definitions/sales.py", "KEY = 2"),
+    ):
+        (tmp_path / path).write_text(text_after)
+        seen.add(digest())
+
+    assert len(seen) == 4
+    assert digest() == digest()
