@@ -16,7 +16,7 @@ registers providers here from its AppConfig.ready():
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True)
@@ -125,6 +125,9 @@ def importers() -> dict[str, object]:
 # instant the imported rows touch (any of their times or dates, old or new), so that whatever is computed
 # from history (the KPI snapshots) can be refreshed from there on.
 HistoryListener = Callable[[datetime], None]
+# The instant that means "all history, from the first record": what a change that relabels records of any
+# date (a contact moved to another region) tells the listeners, and the KPI stale marks keep.
+ALL_HISTORY = datetime(1970, 1, 1, tzinfo=UTC)
 _history_listeners: list[HistoryListener] = []
 
 

@@ -19,6 +19,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_init, post_save
 
+from contacts.registry import ALL_HISTORY
+
 # model label -> the timestamps and dates of a record that decide which periods it counts in
 TRACKED = {
     "contacts.Contact": ("created_at", "customer_since", "churned_at"),
@@ -48,7 +50,6 @@ RELABELS = {
     settings.AUTH_USER_MODEL: ("username",),
 }
 LABELS = "_kpi_labels"
-ALL_HISTORY = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 # What a contact's labels label besides the contact itself (`kpis.sql.contact_segments` is joined to these):
 # model label -> (the lookup of its contact, its dates). A contact moved to another segment changes history
 # from the earliest of its own dates and theirs, not from the first record of all.

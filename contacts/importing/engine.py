@@ -49,8 +49,6 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
 EXTERNAL_ID = "external_id"
-# "From the first record": the history listeners read an instant this early so.
-ALL_HISTORY = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
 @dataclass(frozen=True)
@@ -174,7 +172,7 @@ class ImportSpec:
     # compared with the database's like the record's own fields.
     compared_extra: tuple[str, ...] = ()
     # Fields that label other records of any date (a contact's region labels its orders): an existing record
-    # that the file changes in one of them changes history from its start (`ALL_HISTORY`).
+    # that the file changes in one of them changes history from its start (`registry.ALL_HISTORY`).
     relabels: tuple[str, ...] = ()
     description: str = ""
     rules: tuple[str, ...] = ()  # the cross-column rules in words, for the format reference
@@ -525,7 +523,7 @@ def _import_batch(spec, run: ImportRun, rows: list[Row], upserter: Upserter) -> 
             relabeled = relabeled or any(new[index] != old[1 + index] for index in relabels)
         changed.append((row, record))
     if relabeled:
-        run.touch(ALL_HISTORY)
+        run.touch(registry.ALL_HISTORY)
     # History changed from the earliest of these times, old and new, of the records that change.
     for index, name in history:
         new_times = map(itemgetter(name), map(itemgetter(1), changed))

@@ -10,7 +10,6 @@ from django.test.utils import CaptureQueriesContext
 
 from contacts import registry
 from contacts.importing import records_import
-from contacts.importing.engine import ALL_HISTORY
 from contacts.models import Channel, Company, Contact
 from tests.contacts.factories import ChannelFactory, CompanyFactory, ContactFactory
 from tests.factories import UserFactory
@@ -428,7 +427,7 @@ def test_an_import_that_moves_a_contact_to_another_segment_changes_all_history(
             """,
         )
 
-    assert history_heard == [ALL_HISTORY]
+    assert history_heard == [registry.ALL_HISTORY]
 
 
 def test_an_import_that_changes_nothing_that_labels_hears_from_the_contacts_own_dates(

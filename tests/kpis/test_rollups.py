@@ -26,7 +26,7 @@ from sales.models import Deal, Lead, Order, Spend
 from support.models import Ticket
 from surveys.models import Response
 from tests.contacts.factories import ChannelFactory, ContactFactory
-from tests.kpis.test_engine import business, snapshot_values
+from tests.kpis.test_engine import business, month, snapshot_values
 from tests.sales.factories import OrderFactory
 from tests.support.factories import TicketFactory
 
@@ -174,10 +174,10 @@ def test_the_periodic_refresh_with_kept_days_gives_what_a_refresh_from_the_recor
     """Every KPI, granularity and segment, after a change of each kind through the product's writers to a
     record of last month (a settled day, before or after the earliest kept day the refresh reads), one at a
     time: each change's own stale mark must bring its day back from the records."""
-    first = _months_back(2)
+    first = month(local_today().replace(day=1), -2)
     business(months=3, segments=2, first=first)
     kpis_refresh(since=history_first_day())
-    last_month = local_midnight(_months_back(1))
+    last_month = local_midnight(month(local_today().replace(day=1), -1))
 
     def in_last_month(queryset, column: str):
         return queryset.filter(**{f"{column}__gte": last_month}).order_by(column).first()
@@ -230,7 +230,7 @@ def test_the_periodic_refresh_with_kept_days_gives_what_a_refresh_from_the_recor
 def test_a_mark_before_the_first_record_empties_the_periods_it_left(django_capture_on_commit_callbacks):
     """The only order, two months back, moved to today: its old month has nothing any more, though the
     first record of all is now today's."""
-    old = local_midnight(_months_back(2)) + datetime.timedelta(days=3, hours=12)
+    old = local_midnight(month(local_today().replace(day=1), -2)) + datetime.timedelta(days=3, hours=12)
     order = OrderFactory(contact=ContactFactory(company=None), ordered_at=old, amount=Decimal("100.00"))
     kpis_refresh(keys=["revenue"], since=history_first_day())
     assert revenue("month", old.date()) == 100
@@ -242,12 +242,6 @@ def test_a_mark_before_the_first_record_empties_the_periods_it_left(django_captu
 
     assert revenue("month", old.date()) == 0
     assert revenue("month", local_today()) == 100
-
-
-def _months_back(months: int) -> datetime.date:
-    first = local_today().replace(day=1)
-    index = first.month - 1 - months
-    return datetime.date(first.year + index // 12, index % 12 + 1, 1)
 
 
 def test_a_refresh_that_read_the_records_earlier_does_not_overwrite_what_a_later_one_kept(two_days_ago):
