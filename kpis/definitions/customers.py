@@ -452,11 +452,14 @@ class WindowOrders:
     Revenue and orders are prefix sums over the orders grouped by local day. Buyers come from islands: a
     contact's order days, merged while the next one falls within the windows the previous one counts in. A
     contact buys in the window ending at D iff one of its islands has first day < D <= covered_until(last
-    day), so buyers(D) = islands starting before D - islands whose cover ended before D.
+    day), so buyers(D) = islands starting before D - islands whose cover ended before D. With `buyers`, the
+    buyers of a few windows counted in SQL instead: {(first, end): {segment: buyers}}.
     """
 
-    def __init__(self, since: datetime.date, day_rows, island_rows):
+    def __init__(self, since: datetime.date, day_rows, island_rows=(), buyers: dict | None = None):
         self.since = since
+        # Buyers counted in SQL for each window asked for (`counted_windows`), else from the islands.
+        self.buyers = buyers
         totals: dict[str, dict[datetime.date, list]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
         for day, segment, revenue, orders in day_rows:
             entry = totals[label(segment)][_date(day)]
@@ -504,6 +507,8 @@ class WindowOrders:
         before_end, before_first = bisect.bisect_left(days, end), bisect.bisect_left(days, first)
         revenue = self._revenue[segment][before_end] - self._revenue[segment][before_first]
         orders = self._orders[segment][before_end] - self._orders[segment][before_first]
+        if self.buyers is not None:
+            return revenue, orders, self.buyers[(first, end)].get(segment, 0)
         buyers = bisect.bisect_left(self._starts.get(segment, []), end) - bisect.bisect_left(
             self._ends.get(segment, []), end
         )
@@ -524,6 +529,8 @@ def window_orders(query: Query) -> WindowOrders:
         after = f"o.ordered_at >= {query.instant(local_midnight(since))}"
         # The per-day rows revenue reads too (the same query, run once).
         day_rows = query.daily_rows(order_days_sql(query), first=since)
+        if len(windows) <= COUNTED_WINDOWS:
+            return WindowOrders(since, day_rows, buyers=counted_buyers(query, windows))
         # Row order matters to WindowOrders: by contact, then first day.
         island_rows = query.split_columns(
             f"""
@@ -551,12 +558,53 @@ def window_orders(query: Query) -> WindowOrders:
         )
         return WindowOrders(since, day_rows, island_rows)
 
-    # The same for every granularity whose windows start on or after `since`: memoised per dimension.
+    # The same for every granularity whose windows start on or after `since` (and, counted in SQL, are among
+    # those counted): memoised per dimension.
     since = orders_first_day(query)
+    windows = sorted({(p.window_start, p.end) for periods in query.granularities.values() for p in periods})
     key = ("window_orders", query.dimension)
-    if key not in query.memo or query.memo[key].since > since:
+    kept = query.memo.get(key)
+    if kept is None or kept.since > since or (kept.buyers is not None and not set(windows) <= set(kept.buyers)):
         query.memo[key] = compute(since)
     return query.memo[key]
+
+
+# Up to this many CLV windows in a refresh (the open periods: one or two of each granularity), each window's
+# buyers are counted in SQL, from one grouping of its orders by contact; more (a refresh of history: a window
+# per week, month, quarter and year), and the islands of buying days serve them all from one pass.
+COUNTED_WINDOWS = 16
+
+
+def counted_buyers(query: Query, windows: list[tuple[datetime.date, datetime.date]]) -> dict:
+    """{(first, end): {segment: contacts with an order in the local days [first, end)}} for this query's
+    dimension, from one scan of the orders of all `windows`."""
+    segment = query.labels(contact_segments("c"))
+    bounds = [(query.instant(local_midnight(first)), query.instant(local_midnight(end))) for first, end in windows]
+    flags = ", ".join(
+        f"MAX(CASE WHEN o.ordered_at >= {first} AND o.ordered_at < {end} THEN 1 ELSE 0 END) AS f{index}"
+        for index, (first, end) in enumerate(bounds)
+    )
+    sums = ", ".join(f"SUM(b.f{index})" for index in range(len(bounds)))
+    grouping = segment.group_by()
+    rows = query.split(
+        f"""
+        SELECT 0, {segment.select()} AS seg, {sums}
+        FROM (
+            SELECT o.contact_id, {flags} FROM sales_order o
+            WHERE o.ordered_at >= {min(first for first, _ in bounds)} AND o.ordered_at < {max(e for _, e in bounds)}
+            GROUP BY o.contact_id
+        ) b
+        JOIN contacts_contact c ON c.id = b.contact_id
+        {segment.joins}
+        {f"GROUP BY {grouping}" if grouping else ""}
+        """
+    )
+    buyers: dict = {window: {} for window in windows}
+    for _, segment_label, *counts in rows:
+        for window, count in zip(windows, counts, strict=True):
+            if count:
+                buyers[window][label(segment_label)] = int(count)
+    return buyers
 
 
 def clv_windows(query: Query) -> dict[Key, Components]:

@@ -9,6 +9,7 @@ import datetime
 
 import pytest
 
+from kpis.definitions import customers
 from kpis.definitions.base import registry
 from kpis.periods import periods_between
 from kpis.sql import ALL, Query
@@ -686,6 +687,13 @@ def test_crc_in_the_local_month(kpi_api, settings, tz):
 # --- clv and clv_cac_ratio --------------------------------------------------------------------------------------
 
 
+@pytest.fixture(params=["counted", "islands"])
+def clv_buyers(request, monkeypatch):
+    """Every CLV test both ways the buyers of a window are found: counted in SQL for each window (a refresh of a
+    few periods, such as the open ones) and from the islands of each contact's buying days (a refresh of many)."""
+    monkeypatch.setattr(customers, "COUNTED_WINDOWS", 10_000 if request.param == "counted" else 0)
+
+
 def lifetime_history():
     """Customers and orders over the windows W of 12 months ending at P.end, in UTC.
 
@@ -725,6 +733,7 @@ def clv_by_hand(revenue, orders, buyers, customers_at_start, lost):
     return average_purchase_value * purchase_frequency * lifespan_years
 
 
+@pytest.mark.usefixtures("clv_buyers")
 def test_clv_over_the_twelve_months_ending_at_the_period_end(kpi_api):
     lifetime_history()
 
@@ -740,6 +749,7 @@ def test_clv_over_the_twelve_months_ending_at_the_period_end(kpi_api):
     assert round(july, 2) == 1500.00
 
 
+@pytest.mark.usefixtures("clv_buyers")
 def test_clv_counts_the_churn_and_new_customers_of_a_window_starting_before_the_refreshed_periods(kpi_api):
     lifetime_history()
 
@@ -752,6 +762,7 @@ def test_clv_counts_the_churn_and_new_customers_of_a_window_starting_before_the_
     assert_kpi(ratio["2025-06-01"], round(clv_by_hand(800, 4, 3, 4, 1) / (1400 / 1), 2))
 
 
+@pytest.mark.usefixtures("clv_buyers")
 def test_clv_by_channel(kpi_api):
     lifetime_history()
 
@@ -782,6 +793,7 @@ def clv_across_a_local_window_end(tz: str):
     return july
 
 
+@pytest.mark.usefixtures("clv_buyers")
 @pytest.mark.parametrize("tz", ZONES)
 def test_clv_window_ends_at_local_midnight(kpi_api, settings, tz):
     settings.TIME_ZONE = tz
@@ -794,6 +806,7 @@ def test_clv_window_ends_at_local_midnight(kpi_api, settings, tz):
     assert_kpi(months["2025-07-01"], round(clv_by_hand(1400, 3, 2, 2, 1), 2))  # 1400/3 x 3/2 x 2 = 1400
 
 
+@pytest.mark.usefixtures("clv_buyers")
 def test_clv_is_multiplied_by_the_gross_margin(kpi_api, settings):
     settings.KPI_GROSS_MARGIN = 0.5
     lifetime_history()
@@ -804,6 +817,7 @@ def test_clv_is_multiplied_by_the_gross_margin(kpi_api, settings):
     assert_kpi(months["2025-06-01"], round(clv_by_hand(800, 4, 3, 4, 1) * 0.5, 2))  # 1066.67 x 0.5
 
 
+@pytest.mark.usefixtures("clv_buyers")
 def test_clv_cac_ratio_divides_clv_by_the_cac_of_the_window(kpi_api):
     lifetime_history()
 
@@ -816,6 +830,7 @@ def test_clv_cac_ratio_divides_clv_by_the_cac_of_the_window(kpi_api):
     assert_kpi(months["2025-07-01"], round(clv_by_hand(900, 4, 3, 5, 1) / (1400 / 1), 2))
 
 
+@pytest.mark.usefixtures("clv_buyers")
 def test_clv_cac_ratio_by_channel(kpi_api):
     lifetime_history()
 
@@ -828,6 +843,7 @@ def test_clv_cac_ratio_by_channel(kpi_api):
     assert_kpi(cells[("2025-07-01", "Referral")], None)
 
 
+@pytest.mark.usefixtures("clv_buyers")
 @pytest.mark.parametrize("tz", ZONES)
 def test_clv_cac_ratio_counts_new_customers_of_the_local_window(kpi_api, settings, tz):
     settings.TIME_ZONE = tz
@@ -851,6 +867,7 @@ def clv_window_orders(first: datetime.date, last: datetime.date, tz: str = "UTC"
     return {month.start: tuple(components.get((month.start, ALL), {}).get(n, 0) for n in names) for month in months}
 
 
+@pytest.mark.usefixtures("clv_buyers")
 def test_clv_buyer_with_orders_more_than_twelve_months_apart_buys_in_the_windows_of_each():
     c, d, e = (make_customer(at(2023, 1, 1)) for _ in range(3))
     make_order(c, at(2024, 1, 10), "1.00")  # c: two orders 14 months apart
@@ -868,6 +885,7 @@ def test_clv_buyer_with_orders_more_than_twelve_months_apart_buys_in_the_windows
     assert windows[day(2025, 6, 1)] == (18, 2, 2)  # [2024-07-01, 2025-07-01): c, e; d's order left
 
 
+@pytest.mark.usefixtures("clv_buyers")
 @pytest.mark.parametrize("tz", ZONES)
 def test_clv_window_counts_an_order_at_its_local_start_and_not_one_at_its_local_end(settings, tz):
     settings.TIME_ZONE = tz
