@@ -171,6 +171,9 @@ KPI_CLOSING_DAYS = max(1, int(os.environ.get("KPI_CLOSING_DAYS", "1")))
 # The periodic refresh reads the per-day parts of the last few days from the records whatever the stale marks
 # say (kpis.rollups); the days before from what the last refresh kept, unless a mark covers them.
 KPI_SETTLED_DAYS = max(1, int(os.environ.get("KPI_SETTLED_DAYS", "7")))
+# On PostgreSQL, a KPI refresh computes its KPIs in this many database sessions at once, a group of areas each
+# (kpis.services.refresh_groups); 1: one after the other.
+KPI_REFRESH_WORKERS = max(1, int(os.environ.get("KPI_REFRESH_WORKERS", "2")))
 # PostgreSQL work_mem of the KPI refresh's session (its sorts and hashes stay in memory); e.g. "64MB".
 KPI_REFRESH_WORK_MEM = os.environ.get("KPI_REFRESH_WORK_MEM", "64MB")
 if not re.fullmatch(r"[0-9]+(kB|MB|GB)", KPI_REFRESH_WORK_MEM):

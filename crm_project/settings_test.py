@@ -19,3 +19,6 @@ CELERY_TASK_ALWAYS_EAGER = True
 # The API throttles count per client address, and every test client is 127.0.0.1: the suite would throttle
 # itself. Off here; the throttle tests (tests/project/test_api_throttles.py) set the rates they test.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"user": None, "address": None}}
+# A test's data lives in its transaction, which other database sessions cannot see: the refresh runs in one
+# session here. tests/kpis/test_parallel_refresh.py commits its data and refreshes in several.
+KPI_REFRESH_WORKERS = 1

@@ -1,8 +1,10 @@
 """Refreshing KPI snapshots: compute with the registry's SQL, write in bulk, one scope at a time."""
 
+import concurrent.futures
 import contextlib
 import datetime
 import hashlib
+import itertools
 import json
 import logging
 import threading
@@ -282,13 +284,15 @@ def kpis_refresh(
     scope: str = "manual",
     progress: Callable[[str, int, int], None] | None = None,
     reuse_before: datetime.date | None = None,
+    workers: int | None = None,
 ) -> RefreshSummary:
     """Recompute the snapshots of the chosen KPIs for every period from `since` (or each granularity's
     `starts`) to `until`, every segment of their dimensions (or of `dimensions` only, `all` being one). Each
     KPI and granularity is written in one transaction, so a refresh cut short leaves the previous snapshots in
     place. The per-day parts of the days before `reuse_before` come from those an earlier refresh kept
-    (`kpis.rollups`; None: every day from the records). Raises RefreshBusy when a refresh of the same scope
-    runs."""
+    (`kpis.rollups`; None: every day from the records). On PostgreSQL, the KPIs are split by area between
+    `workers` (default `KPI_REFRESH_WORKERS`) database sessions at once (`refresh_groups`). Raises RefreshBusy
+    when a refresh of the same scope runs."""
     kpis = _selected(keys)
     granularities = list(granularities)
     until = until or local_today()
@@ -300,7 +304,7 @@ def kpis_refresh(
     run = KpiRefresh.objects.create(scope=scope[:100], first_period=since)
     summary = RefreshSummary(kpis=len(kpis), first_period=since)
     total = len(kpis) * len(granularities)
-    done = 0
+    done = itertools.count(1)
     ranges = {
         granularity: periods_between(granularity, min((starts or {}).get(granularity, since), until), until)
         for granularity in granularities
@@ -318,25 +322,34 @@ def kpis_refresh(
     # One instant for every granularity, so that the parts that depend on it (an SLA overdue by now) read the
     # same rows for all four and run once.
     now = timezone.now()
-    memo["store"] = DailyStore(reuse_before=reuse_before, as_of=now)
-    try:
+    summary.periods = sum(len(periods) for periods in ranges.values())
+
+    def refresh_group(group: list[Kpi]) -> RefreshSummary:
+        """The group's KPIs over every granularity, with a memo of their own."""
+        done_here = RefreshSummary()
+        group_memo = {**memo, "store": DailyStore(reuse_before=reuse_before, as_of=now)}
         for granularity, periods in ranges.items():
-            summary.periods += len(periods)
             computed_at = timezone.now()
-            for kpi in kpis:
+            for kpi in group:
                 snapshots = []
                 for dimension in (ALL, *kpi.dimensions):
                     if chosen is not None and dimension not in chosen:
                         continue
-                    query = Query(granularity, periods, dimension, settings.TIME_ZONE, memo=memo, now=now)
+                    query = Query(granularity, periods, dimension, settings.TIME_ZONE, memo=group_memo, now=now)
                     snapshots += _snapshots(kpi, granularity, dimension, periods, kpi.components(query), computed_at)
-                    summary.queries += query.queries
-                summary.rows_written += _write(kpi, granularity, periods, snapshots, computed_at, chosen)
-                summary.queries += 2
-                done += 1
+                    done_here.queries += query.queries
+                done_here.rows_written += _write(kpi, granularity, periods, snapshots, computed_at, chosen)
+                done_here.queries += 2
                 if progress:
-                    progress(f"{kpi.key} by {granularity}", done, total)
-            _forget(memo, granularity)
+                    progress(f"{kpi.key} by {granularity}", next(done), total)
+            _forget(group_memo, granularity)
+        return done_here
+
+    try:
+        groups = refresh_groups(kpis, settings.KPI_REFRESH_WORKERS if workers is None else workers)
+        for done_here in _in_sessions(refresh_group, groups):
+            summary.rows_written += done_here.rows_written
+            summary.queries += done_here.queries
         run.status = KpiRefresh.Status.SUCCEEDED
     except Exception as error:
         run.status = KpiRefresh.Status.FAILED
@@ -357,6 +370,44 @@ def kpis_refresh(
         # Whatever the outcome, the pages' notice of the last refresh changes with it.
         _bump_generation()
     return summary
+
+
+def refresh_groups(kpis: list[Kpi], workers: int) -> list[list[Kpi]]:
+    """The KPIs split into at most `workers` groups, one per database session of a refresh: whole areas (the
+    parts a refresh shares, such as the orders per day, stay within an area), each to the group with the fewest
+    KPIs so far. One group on SQLite, which serves one writer at a time."""
+    if connection.vendor != "postgresql" or workers < 2:
+        return [kpis] if kpis else []
+    areas: dict[str, list[Kpi]] = {}
+    for kpi in kpis:
+        areas.setdefault(kpi.area, []).append(kpi)
+    groups: list[list[Kpi]] = [[] for _ in range(min(workers, len(areas)))]
+    for area in sorted(areas.values(), key=len, reverse=True):
+        min(groups, key=len).extend(area)
+    return [group for group in groups if group]
+
+
+def _in_sessions(work: Callable[[list[Kpi]], RefreshSummary], groups: list[list[Kpi]]) -> list[RefreshSummary]:
+    """`work` of each group at once, the first in this thread and the others in threads of their own, each
+    with its own database session (its planner settings as the refresh's); the first error is raised once all
+    have ended."""
+
+    def in_thread(group: list[Kpi]) -> RefreshSummary:
+        try:
+            _planner_for_aggregates(on=True)
+            return work(group)
+        finally:
+            connection.close()
+
+    if len(groups) < 2:
+        return [work(group) for group in groups]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(groups) - 1) as pool:
+        others = [pool.submit(in_thread, group) for group in groups[1:]]
+        try:
+            first = work(groups[0])
+        finally:
+            concurrent.futures.wait(others)
+    return [first, *(future.result() for future in others)]
 
 
 def _forget(memo: dict, granularity: str) -> None:
