@@ -52,11 +52,13 @@ class KpiSnapshot(models.Model):
 
 
 class KpiStaleMark(models.Model):
-    """Records changed from this instant on: the next periodic refresh recomputes those periods."""
+    """Records changed from this instant on: the next periodic refresh recomputes those periods, of the KPIs that
+    read `table` (every KPI when it is empty)."""
 
     since = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now)
     reason = models.CharField(max_length=100, blank=True)
+    table = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["since"]

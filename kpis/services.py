@@ -3,6 +3,7 @@
 import concurrent.futures
 import contextlib
 import datetime
+import functools
 import hashlib
 import itertools
 import json
@@ -453,35 +454,66 @@ def _selected(keys: Iterable[str] | None) -> list[Kpi]:
 
 
 def kpis_refresh_open(*, progress=None) -> RefreshSummary:
-    """The periodic refresh: the current and previous period of each granularity, and every period
-    from the earliest stale mark on. Marks are removed only once the refresh succeeded.
+    """The periodic refresh: the current and previous period of each granularity, and, for each KPI, every
+    period from the earliest stale mark of a table it reads on (KPIs marked from the same day are refreshed
+    together). Marks are removed only once the refresh succeeded.
 
-    The per-day parts of the days before the earliest mark (and before the last `KPI_SETTLED_DAYS`) come from
-    those the last refresh kept: no record of those days changed since (`kpis.rollups`)."""
-    marks = list(KpiStaleMark.objects.order_by("since").values_list("id", "since"))
-    # A mark of all history (`stale.ALL_HISTORY`) means from the first record; any other from its own day, even
-    # before the first record (the first record moved or deleted: its old periods are emptied).
-    days = [history_start() if since <= ALL_HISTORY else since.astimezone(local_zone()).date() for _, since in marks]
-    stale_day = min(days, default=None)
-    starts = {}
-    for granularity in GRANULARITIES:
-        first = open_periods(granularity)[0].start
-        starts[granularity] = min(first, stale_day) if stale_day else first
+    The per-day parts of the days before that mark (and before the last `KPI_SETTLED_DAYS`) come from those the
+    last refresh kept: no record of those days changed since (`kpis.rollups`)."""
+    marks = list(KpiStaleMark.objects.order_by("since").values_list("id", "since", "table"))
+    first_record = functools.cache(history_start)
+    kpis = _selected(None)
+    by_day: dict[datetime.date | None, list[str]] = {}
+    for kpi in kpis:
+        # A mark of all history (`stale.ALL_HISTORY`) means from the first record; any other from its own day,
+        # even before the first record (the first record moved or deleted: its old periods are emptied).
+        days = [
+            first_record() if since <= ALL_HISTORY else since.astimezone(local_zone()).date()
+            for _, since, table in marks
+            if not table or kpi.reads is None or table in kpi.reads
+        ]
+        by_day.setdefault(min(days, default=None), []).append(kpi.key)
     settled = local_today() - datetime.timedelta(days=settings.KPI_SETTLED_DAYS)
-    reuse_before = min(stale_day, settled) if stale_day else settled
-    summary = kpis_refresh(starts=starts, scope="open", progress=progress, reuse_before=reuse_before)
+    summary = RefreshSummary(kpis=len(kpis))
+    total, offset = len(kpis) * len(GRANULARITIES), 0
+    # The KPIs of the open periods alone first: the pages' current figures are the ones looked at most.
+    for stale_day, keys in sorted(by_day.items(), key=lambda item: (item[0] is not None, item[0])):
+        starts = {}
+        for granularity in GRANULARITIES:
+            first = open_periods(granularity)[0].start
+            starts[granularity] = min(first, stale_day) if stale_day else first
+        done = kpis_refresh(
+            keys=keys,
+            starts=starts,
+            scope="open",
+            progress=_counted_on(progress, offset, total),
+            reuse_before=min(stale_day, settled) if stale_day else settled,
+        )
+        offset += len(keys) * len(GRANULARITIES)
+        summary.periods = max(summary.periods, done.periods)
+        summary.rows_written += done.rows_written
+        summary.queries += done.queries
+        summary.seconds += done.seconds
     if marks:
-        KpiStaleMark.objects.filter(id__in=[mark_id for mark_id, _ in marks]).delete()
+        KpiStaleMark.objects.filter(id__in=[mark_id for mark_id, *_ in marks]).delete()
     return summary
 
 
-def kpis_mark_stale(*, since: datetime.datetime | datetime.date | None, reason: str = "") -> None:
-    """Record that history changed from `since` on; the next periodic refresh recomputes it."""
+def _counted_on(progress, before: int, total: int):
+    """`progress` for one of several refreshes in a row: its steps counted after the `before` of those before."""
+    if progress is None:
+        return None
+    return lambda step, done, _: progress(step, before + done, total)
+
+
+def kpis_mark_stale(*, since: datetime.datetime | datetime.date | None, reason: str = "", table: str = "") -> None:
+    """Record that history changed from `since` on, in `table` (empty: in any); the next periodic refresh
+    recomputes it for the KPIs that read that table (`Kpi.reads`)."""
     if since is None:
         return
     if not isinstance(since, datetime.datetime):
         since = datetime.datetime.combine(since, datetime.time(), tzinfo=local_zone())
-    KpiStaleMark.objects.create(since=since, reason=reason[:100])
+    KpiStaleMark.objects.create(since=since, reason=reason[:100], table=table)
 
 
 def empty_value(kpi: Kpi) -> Value:

@@ -8,6 +8,10 @@ send no signals).
 A change to what labels other records' segments (a contact's region labels its orders, a channel's name
 every contact of it) relabels records of any date: it marks all history (`ALL_HISTORY`), which the refresh
 reads as "from the first record"; for a contact, from the earliest date of its own records.
+
+A mark names the table of the record that changed (the labelling record's, for a relabel: the KPIs read the
+labels through it); the refresh recomputes from it only the KPIs that read that table (`Kpi.reads`). Marks of
+no table (an import, seed_demo) concern every KPI.
 """
 
 import datetime
@@ -93,7 +97,7 @@ def _changed(sender, instance, fields, **kwargs):
         return
     since = min(candidates)
     setattr(instance, ORIGINAL, _earliest(instance, fields))
-    transaction.on_commit(partial(kpis_mark_stale, since=since, reason=sender._meta.label))
+    transaction.on_commit(partial(kpis_mark_stale, since=since, reason=sender._meta.label, table=sender._meta.db_table))
 
 
 def _labels(instance, fields) -> tuple | None:
@@ -126,7 +130,7 @@ def _relabeled(sender, instance, fields, **kwargs):
     if sender._meta.label == "contacts.Contact":
         transaction.on_commit(partial(contacts_relabeled, [instance.pk], reason=reason))
     else:
-        transaction.on_commit(partial(kpis_mark_stale, since=ALL_HISTORY, reason=reason))
+        transaction.on_commit(partial(kpis_mark_stale, since=ALL_HISTORY, reason=reason, table=sender._meta.db_table))
 
 
 def contacts_relabeled(ids, *, reason: str) -> None:
@@ -145,8 +149,8 @@ def contacts_relabeled(ids, *, reason: str) -> None:
         for value in found.values():
             if value is not None:
                 moments.append(value if isinstance(value, datetime.datetime) else local_midnight(value))
-    if moments:
-        kpis_mark_stale(since=min(moments), reason=reason)
+    if moments:  # what it labels is read through its own table (`kpis.sql.contact_segments`)
+        kpis_mark_stale(since=min(moments), reason=reason, table=candidates[0][0]._meta.db_table)
 
 
 def records_changed(objects, changed_fields) -> None:
@@ -166,7 +170,9 @@ def records_changed(objects, changed_fields) -> None:
         if label == "contacts.Contact":
             transaction.on_commit(partial(contacts_relabeled, [record.pk for record in objects], reason=reason))
         else:
-            transaction.on_commit(partial(kpis_mark_stale, since=ALL_HISTORY, reason=reason))
+            transaction.on_commit(
+                partial(kpis_mark_stale, since=ALL_HISTORY, reason=reason, table=model._meta.db_table)
+            )
         return
     fields = TRACKED.get(label)
     if not fields or set(changed_fields) <= UNREAD.get(label, set()) | ALWAYS_UNREAD:
@@ -175,7 +181,9 @@ def records_changed(objects, changed_fields) -> None:
     if moments:
         from kpis.services import kpis_mark_stale
 
-        transaction.on_commit(partial(kpis_mark_stale, since=min(moments), reason=f"{label} (bulk)"))
+        transaction.on_commit(
+            partial(kpis_mark_stale, since=min(moments), reason=f"{label} (bulk)", table=model._meta.db_table)
+        )
 
 
 def history_changed(since) -> None:

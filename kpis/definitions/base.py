@@ -70,6 +70,9 @@ class Kpi:
     direction: str | None = "up"  # which way is good; None when neither
     formula: str = ""
     dimensions: tuple[str, ...] = ()
+    # The tables its SQL reads (tests/kpis/test_reads.py checks them against the SQL a refresh runs): a stale mark
+    # of another table does not recompute it (`kpis_refresh_open`). None: every table.
+    reads: tuple[str, ...] | None = None
     note: str = ""
     version: int = 1
 

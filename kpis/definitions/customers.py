@@ -161,6 +161,7 @@ def customer_flows(query: Query) -> dict[Key, Components]:
 @register
 class NewCustomers(Kpi):
     key = "new_customers"
+    reads = ("auth_user", "contacts_channel", "contacts_company", "contacts_contact")
     name = "New customers"
     area = "customers"
     unit = "count"
@@ -177,6 +178,7 @@ class NewCustomers(Kpi):
 @register
 class ActiveCustomers(Kpi):
     key = "active_customers"
+    reads = ("auth_user", "contacts_channel", "contacts_company", "contacts_contact")
     name = "Active customers"
     area = "customers"
     unit = "count"
@@ -193,6 +195,7 @@ class ActiveCustomers(Kpi):
 @register
 class ChurnRate(Kpi):
     key = "churn_rate"
+    reads = ("auth_user", "contacts_channel", "contacts_company", "contacts_contact")
     name = "Customer churn rate"
     area = "customers"
     unit = "percent"
@@ -210,6 +213,7 @@ class ChurnRate(Kpi):
 @register
 class RetentionRate(Kpi):
     key = "retention_rate"
+    reads = ("auth_user", "contacts_channel", "contacts_company", "contacts_contact")
     name = "Customer retention rate"
     area = "customers"
     unit = "percent"
@@ -257,6 +261,7 @@ def orders_by_period(query: Query) -> dict[Key, Components]:
 @register
 class Revenue(Kpi):
     key = "revenue"
+    reads = ("auth_user", "contacts_channel", "contacts_company", "contacts_contact", "sales_order")
     name = "Revenue"
     area = "customers"
     unit = "money"
@@ -273,6 +278,7 @@ class Revenue(Kpi):
 @register
 class Bookings(Kpi):
     key = "bookings"
+    reads = ("auth_user", "contacts_channel", "sales_deal", "sales_pipeline")
     name = "Bookings"
     area = "customers"
     unit = "money"
@@ -316,6 +322,7 @@ def won_deals(query: Query) -> dict[Key, Components]:
 @register
 class AverageOrderValue(Kpi):
     key = "average_order_value"
+    reads = ("auth_user", "contacts_channel", "contacts_company", "contacts_contact", "sales_order")
     name = "Average purchase value"
     area = "customers"
     unit = "money"
@@ -332,6 +339,7 @@ class AverageOrderValue(Kpi):
 @register
 class RepeatPurchaseRate(Kpi):
     key = "repeat_purchase_rate"
+    reads = ("auth_user", "contacts_channel", "contacts_company", "contacts_contact", "sales_order")
     name = "Repeat purchase rate"
     area = "customers"
     unit = "percent"
@@ -397,6 +405,7 @@ def spend_by_period(query: Query, category: str, by_channel: bool) -> dict[Key, 
 @register
 class CustomerAcquisitionCost(Kpi):
     key = "cac"
+    reads = ("auth_user", "contacts_channel", "contacts_company", "contacts_contact", "sales_spend")
     name = "Customer acquisition cost"
     area = "customers"
     unit = "money"
@@ -420,6 +429,7 @@ class CustomerAcquisitionCost(Kpi):
 @register
 class CustomerRetentionCost(Kpi):
     key = "crc"
+    reads = ("auth_user", "contacts_channel", "contacts_company", "contacts_contact", "sales_spend")
     name = "Customer retention cost"
     area = "customers"
     unit = "money"
@@ -676,6 +686,7 @@ def clv_of(c: Components) -> Value:
 @register
 class CustomerLifetimeValue(Kpi):
     key = "clv"
+    reads = ("auth_user", "contacts_channel", "contacts_company", "contacts_contact", "sales_order")
     name = "Customer lifetime value"
     area = "customers"
     unit = "money"
@@ -697,6 +708,7 @@ class CustomerLifetimeValue(Kpi):
 @register
 class ClvCacRatio(Kpi):
     key = "clv_cac_ratio"
+    reads = ("auth_user", "contacts_channel", "contacts_company", "contacts_contact", "sales_order", "sales_spend")
     name = "CLV to CAC ratio"
     area = "customers"
     unit = "ratio"
@@ -739,6 +751,7 @@ class ClvCacRatio(Kpi):
 @register
 class UpsellRate(Kpi):
     key = "upsell_rate"
+    reads = ("auth_user", "contacts_channel", "contacts_company", "contacts_contact", "sales_deal")
     name = "Upsell and cross-sell rate"
     area = "customers"
     unit = "percent"
@@ -777,6 +790,7 @@ class UpsellRate(Kpi):
 @register
 class RenewalRate(Kpi):
     key = "renewal_rate"
+    reads = ("auth_user", "contacts_channel", "contacts_company", "contacts_contact", "sales_subscription")
     name = "Rate of renewal"
     area = "customers"
     unit = "percent"
@@ -809,6 +823,7 @@ class RenewalRate(Kpi):
 @register
 class Engagement(Kpi):
     key = "engagement"
+    reads = ("auth_user", "contacts_channel", "contacts_company", "contacts_contact", "contacts_interaction")
     name = "Customer engagement"
     area = "customers"
     unit = "per_customer"

@@ -39,6 +39,7 @@ def leads_created(query: Query):
 @register
 class NewLeads(Kpi):
     key = "new_leads"
+    reads = ("auth_user", "contacts_channel", "sales_campaign", "sales_lead")
     name = "New leads"
     area = "sales"
     unit = "count"
@@ -55,6 +56,7 @@ class NewLeads(Kpi):
 @register
 class LeadConversionRate(Kpi):
     key = "lead_conversion_rate"
+    reads = ("auth_user", "contacts_channel", "sales_campaign", "sales_lead")
     name = "Lead conversion rate"
     area = "sales"
     unit = "percent"
@@ -72,6 +74,7 @@ class LeadConversionRate(Kpi):
 @register
 class WinRate(Kpi):
     key = "win_rate"
+    reads = ("auth_user", "contacts_channel", "sales_deal", "sales_pipeline")
     name = "Close rate"
     area = "sales"
     unit = "percent"
@@ -89,6 +92,7 @@ class WinRate(Kpi):
 @register
 class AverageDealSize(Kpi):
     key = "average_deal_size"
+    reads = ("auth_user", "contacts_channel", "sales_deal", "sales_pipeline")
     name = "Average deal size"
     area = "sales"
     unit = "money"
@@ -125,6 +129,7 @@ def cycle_medians(query: Query):
 @register
 class SalesCycleLength(Kpi):
     key = "sales_cycle_length"
+    reads = ("auth_user", "contacts_channel", "sales_deal", "sales_pipeline")
     name = "Sales cycle length"
     area = "sales"
     unit = "days"
@@ -179,6 +184,7 @@ def open_deal_counts(query: Query) -> CustomerCounts:
 @register
 class PipelineVelocity(Kpi):
     key = "pipeline_velocity"
+    reads = ("auth_user", "contacts_channel", "sales_deal", "sales_pipeline")
     name = "Sales pipeline velocity"
     area = "sales"
     unit = "money_per_day"
@@ -215,6 +221,7 @@ class PipelineVelocity(Kpi):
 @register
 class CampaignRoi(Kpi):
     key = "campaign_roi"
+    reads = ("contacts_channel", "sales_campaign", "sales_deal", "sales_lead", "sales_spend")
     name = "Campaign ROI"
     area = "sales"
     unit = "percent"

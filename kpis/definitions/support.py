@@ -90,6 +90,7 @@ def hours_medians(query: Query, name: str, bucket_column: str, end_column: str):
 @register
 class NewTickets(Kpi):
     key = "new_tickets"
+    reads = ("auth_user", "support_ticket")
     name = "Tickets opened"
     area = "support"
     unit = "count"
@@ -115,6 +116,7 @@ def median_value(c) -> Value:
 @register
 class FirstResponseTime(Kpi):
     key = "first_response_time"
+    reads = ("auth_user", "support_ticket")
     name = "First response time"
     area = "support"
     unit = "hours"
@@ -136,6 +138,7 @@ class FirstResponseTime(Kpi):
 @register
 class ResolutionTime(Kpi):
     key = "resolution_time"
+    reads = ("auth_user", "support_ticket")
     name = "Resolution time"
     area = "support"
     unit = "hours"
@@ -154,6 +157,7 @@ class ResolutionTime(Kpi):
 @register
 class FirstContactResolution(Kpi):
     key = "first_contact_resolution"
+    reads = ("auth_user", "support_ticket")
     name = "First contact resolution"
     area = "support"
     unit = "percent"
@@ -186,6 +190,7 @@ class FirstContactResolution(Kpi):
 @register
 class SlaAttainment(Kpi):
     key = "sla_attainment"
+    reads = ("auth_user", "support_ticket")
     name = "SLA attainment"
     area = "support"
     unit = "percent"
@@ -244,6 +249,14 @@ def responses(query: Query, kind: str):
 @register
 class Csat(Kpi):
     key = "csat"
+    reads = (
+        "auth_user",
+        "contacts_company",
+        "contacts_contact",
+        "support_ticket",
+        "surveys_invitation",
+        "surveys_response",
+    )
     name = "Customer satisfaction (CSAT)"
     area = "support"
     unit = "percent"
@@ -274,6 +287,14 @@ class Csat(Kpi):
 @register
 class Nps(Kpi):
     key = "nps"
+    reads = (
+        "contacts_channel",
+        "contacts_company",
+        "contacts_contact",
+        "support_ticket",
+        "surveys_invitation",
+        "surveys_response",
+    )
     name = "Net Promoter Score"
     area = "support"
     unit = "score"
@@ -310,6 +331,7 @@ class Nps(Kpi):
 @register
 class SurveyResponseRate(Kpi):
     key = "survey_response_rate"
+    reads = ("surveys_invitation", "surveys_response", "surveys_survey")
     name = "Survey response rate"
     area = "support"
     unit = "percent"

@@ -133,6 +133,13 @@ def snapshot_values(**filters) -> dict[tuple, tuple]:
     return {row[:5]: row[5:] for row in rows}
 
 
+def figures(**filters) -> dict[tuple, tuple]:
+    """`snapshot_values` that hold a figure. A refresh writes a snapshot for every segment it saw in its range,
+    empty where the segment has nothing: one of the open periods does not write those a refresh over history
+    does, and a refresh of some KPIs only leaves the others' as they were."""
+    return {key: values for key, values in snapshot_values(**filters).items() if values[0] or values[3]}
+
+
 def snapshot_value(kpi: str, period_start: datetime.date, *, dimension: str = "all", segment: str = "all"):
     return KpiSnapshot.objects.get(
         kpi=kpi, granularity="month", dimension=dimension, segment=segment, period_start=period_start

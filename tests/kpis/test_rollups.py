@@ -26,7 +26,7 @@ from sales.models import Deal, Lead, Order, Spend
 from support.models import Ticket
 from surveys.models import Response
 from tests.contacts.factories import ChannelFactory, ContactFactory
-from tests.kpis.test_engine import business, month, snapshot_values
+from tests.kpis.test_engine import business, figures, month
 from tests.sales.factories import OrderFactory
 from tests.support.factories import TicketFactory
 
@@ -62,9 +62,9 @@ def revenue(granularity: str, day: datetime.date, dimension: str = "all", segmen
 
 
 def refreshed_from_the_records() -> dict:
-    """Every snapshot as a refresh from the records (nothing kept read) gives it."""
+    """Every figure as a refresh from the records (nothing kept read) gives it."""
     kpis_refresh(since=history_first_day(), scope="check")
-    return snapshot_values()
+    return figures()
 
 
 def history_first_day() -> datetime.date:
@@ -218,11 +218,11 @@ def test_the_periodic_refresh_with_kept_days_gives_what_a_refresh_from_the_recor
         record.save()
 
     for change in (order, lead, deal, ticket, answer, spend, relabel):
-        before = snapshot_values()
+        before = figures()
         with django_capture_on_commit_callbacks(execute=True):
             change()
         kpis_refresh_open()
-        after = snapshot_values()
+        after = figures()
         assert after != before, change.__name__
         assert after == refreshed_from_the_records(), change.__name__
 
