@@ -286,14 +286,16 @@ def kpis_refresh(
     progress: Callable[[str, int, int], None] | None = None,
     reuse_before: datetime.date | None = None,
     workers: int | None = None,
+    stale: dict[str, datetime.date] | None = None,
 ) -> RefreshSummary:
     """Recompute the snapshots of the chosen KPIs for every period from `since` (or each granularity's
-    `starts`) to `until`, every segment of their dimensions (or of `dimensions` only, `all` being one). Each
-    KPI and granularity is written in one transaction, so a refresh cut short leaves the previous snapshots in
-    place. The per-day parts of the days before `reuse_before` come from those an earlier refresh kept
-    (`kpis.rollups`; None: every day from the records). On PostgreSQL, the KPIs are split by area between
-    `workers` (default `KPI_REFRESH_WORKERS`) database sessions at once (`refresh_groups`). Raises RefreshBusy
-    when a refresh of the same scope runs."""
+    `starts`) to `until`, every segment of their dimensions (or of `dimensions` only, `all` being one); a KPI
+    of `stale` (key -> day) from that day too. Each KPI and granularity is written in one transaction, so a
+    refresh cut short leaves the previous snapshots in place. The per-day parts of the days before
+    `reuse_before` (and a stale KPI's day) come from those an earlier refresh kept (`kpis.rollups`; None: every
+    day from the records). On PostgreSQL, the KPIs are split by area between `workers` (default
+    `KPI_REFRESH_WORKERS`) database sessions at once (`refresh_groups`). Raises RefreshBusy when a refresh of
+    the same scope runs."""
     kpis = _selected(keys)
     granularities = list(granularities)
     until = until or local_today()
@@ -306,51 +308,62 @@ def kpis_refresh(
     summary = RefreshSummary(kpis=len(kpis), first_period=since)
     total = len(kpis) * len(granularities)
     done = itertools.count(1)
-    ranges = {
-        granularity: periods_between(granularity, min((starts or {}).get(granularity, since), until), until)
-        for granularity in granularities
-    }
-    # Parts shared by KPIs, and by granularities for the per-day ones, which cover the days of every range.
-    memo: dict = {"ranges": ranges}
     chosen = None if dimensions is None else set(dimensions)
-    if chosen is not None:
-        memo["dimensions"] = chosen
-    if ranges:
-        memo["day_range"] = (
-            min(periods[0].start for periods in ranges.values()),
-            max(periods[-1].end for periods in ranges.values()),
-        )
     # One instant for every granularity, so that the parts that depend on it (an SLA overdue by now) read the
     # same rows for all four and run once.
     now = timezone.now()
-    summary.periods = sum(len(periods) for periods in ranges.values())
+    # The KPIs recomputed from the same day go together, those of the open periods alone first.
+    batches: dict[datetime.date | None, list[Kpi]] = {}
+    for kpi in kpis:
+        batches.setdefault((stale or {}).get(kpi.key), []).append(kpi)
 
-    def refresh_group(group: list[Kpi]) -> RefreshSummary:
-        """The group's KPIs over every granularity, with a memo of their own."""
-        done_here = RefreshSummary()
-        group_memo = {**memo, "store": DailyStore(reuse_before=reuse_before, as_of=now)}
-        for granularity, periods in ranges.items():
-            computed_at = timezone.now()
-            for kpi in group:
-                snapshots = []
-                for dimension in (ALL, *kpi.dimensions):
-                    if chosen is not None and dimension not in chosen:
-                        continue
-                    query = Query(granularity, periods, dimension, settings.TIME_ZONE, memo=group_memo, now=now)
-                    snapshots += _snapshots(kpi, granularity, dimension, periods, kpi.components(query), computed_at)
-                    done_here.queries += query.queries
-                done_here.rows_written += _write(kpi, granularity, periods, snapshots, computed_at, chosen)
-                done_here.queries += 2
-                if progress:
-                    progress(f"{kpi.key} by {granularity}", next(done), total)
-            _forget(group_memo, granularity)
-        return done_here
+    def refresh_batch(day: datetime.date | None, batch: list[Kpi]) -> None:
+        ranges = {}
+        for granularity in granularities:
+            first = min((starts or {}).get(granularity, since), day or until, until)
+            ranges[granularity] = periods_between(granularity, first, until)
+        summary.periods = max(summary.periods, sum(len(periods) for periods in ranges.values()))
+        # Parts shared by KPIs, and by granularities for the per-day ones, which cover the days of every range.
+        memo: dict = {"ranges": ranges}
+        if chosen is not None:
+            memo["dimensions"] = chosen
+        if ranges:
+            memo["day_range"] = (
+                min(periods[0].start for periods in ranges.values()),
+                max(periods[-1].end for periods in ranges.values()),
+            )
+        reuse = min(reuse_before, day) if reuse_before and day else reuse_before
 
-    try:
-        groups = refresh_groups(kpis, settings.KPI_REFRESH_WORKERS if workers is None else workers)
+        def refresh_group(group: list[Kpi]) -> RefreshSummary:
+            """The group's KPIs over every granularity, with a memo of their own."""
+            done_here = RefreshSummary()
+            group_memo = {**memo, "store": DailyStore(reuse_before=reuse, as_of=now)}
+            for granularity, periods in ranges.items():
+                computed_at = timezone.now()
+                for kpi in group:
+                    snapshots = []
+                    for dimension in (ALL, *kpi.dimensions):
+                        if chosen is not None and dimension not in chosen:
+                            continue
+                        query = Query(granularity, periods, dimension, settings.TIME_ZONE, memo=group_memo, now=now)
+                        components = kpi.components(query)
+                        snapshots += _snapshots(kpi, granularity, dimension, periods, components, computed_at)
+                        done_here.queries += query.queries
+                    done_here.rows_written += _write(kpi, granularity, periods, snapshots, computed_at, chosen)
+                    done_here.queries += 2
+                    if progress:
+                        progress(f"{kpi.key} by {granularity}", next(done), total)
+                _forget(group_memo, granularity)
+            return done_here
+
+        groups = refresh_groups(batch, settings.KPI_REFRESH_WORKERS if workers is None else workers)
         for done_here in _in_sessions(refresh_group, groups):
             summary.rows_written += done_here.rows_written
             summary.queries += done_here.queries
+
+    try:
+        for day, batch in sorted(batches.items(), key=lambda item: (item[0] is not None, item[0] or until)):
+            refresh_batch(day, batch)
         run.status = KpiRefresh.Status.SUCCEEDED
     except Exception as error:
         run.status = KpiRefresh.Status.FAILED
@@ -455,16 +468,15 @@ def _selected(keys: Iterable[str] | None) -> list[Kpi]:
 
 def kpis_refresh_open(*, progress=None) -> RefreshSummary:
     """The periodic refresh: the current and previous period of each granularity, and, for each KPI, every
-    period from the earliest stale mark of a table it reads on (KPIs marked from the same day are refreshed
-    together). Marks are removed only once the refresh succeeded.
+    period from the earliest stale mark of a table it reads on. Marks are removed only once the refresh
+    succeeded.
 
     The per-day parts of the days before that mark (and before the last `KPI_SETTLED_DAYS`) come from those the
     last refresh kept: no record of those days changed since (`kpis.rollups`)."""
     marks = list(KpiStaleMark.objects.order_by("since").values_list("id", "since", "table"))
     first_record = functools.cache(history_start)
-    kpis = _selected(None)
-    by_day: dict[datetime.date | None, list[str]] = {}
-    for kpi in kpis:
+    stale = {}
+    for kpi in _selected(None):
         # A mark of all history (`stale.ALL_HISTORY`) means from the first record; any other from its own day,
         # even before the first record (the first record moved or deleted: its old periods are emptied).
         days = [
@@ -472,38 +484,14 @@ def kpis_refresh_open(*, progress=None) -> RefreshSummary:
             for _, since, table in marks
             if not table or kpi.reads is None or table in kpi.reads
         ]
-        by_day.setdefault(min(days, default=None), []).append(kpi.key)
+        if days:
+            stale[kpi.key] = min(days)
+    starts = {granularity: open_periods(granularity)[0].start for granularity in GRANULARITIES}
     settled = local_today() - datetime.timedelta(days=settings.KPI_SETTLED_DAYS)
-    summary = RefreshSummary(kpis=len(kpis))
-    total, offset = len(kpis) * len(GRANULARITIES), 0
-    # The KPIs of the open periods alone first: the pages' current figures are the ones looked at most.
-    for stale_day, keys in sorted(by_day.items(), key=lambda item: (item[0] is not None, item[0])):
-        starts = {}
-        for granularity in GRANULARITIES:
-            first = open_periods(granularity)[0].start
-            starts[granularity] = min(first, stale_day) if stale_day else first
-        done = kpis_refresh(
-            keys=keys,
-            starts=starts,
-            scope="open",
-            progress=_counted_on(progress, offset, total),
-            reuse_before=min(stale_day, settled) if stale_day else settled,
-        )
-        offset += len(keys) * len(GRANULARITIES)
-        summary.periods = max(summary.periods, done.periods)
-        summary.rows_written += done.rows_written
-        summary.queries += done.queries
-        summary.seconds += done.seconds
+    summary = kpis_refresh(starts=starts, scope="open", progress=progress, reuse_before=settled, stale=stale)
     if marks:
         KpiStaleMark.objects.filter(id__in=[mark_id for mark_id, *_ in marks]).delete()
     return summary
-
-
-def _counted_on(progress, before: int, total: int):
-    """`progress` for one of several refreshes in a row: its steps counted after the `before` of those before."""
-    if progress is None:
-        return None
-    return lambda step, done, _: progress(step, before + done, total)
 
 
 def kpis_mark_stale(*, since: datetime.datetime | datetime.date | None, reason: str = "", table: str = "") -> None:

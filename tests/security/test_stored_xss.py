@@ -74,6 +74,7 @@ EXCLUDED = {
     "kpis.KpiRefresh.scope": "written by the refresh",
     "kpis.KpiRefresh.error": "an exception's text, shown to no page",
     "kpis.KpiStaleMark.reason": "written by the signal that marks periods stale",
+    "kpis.KpiStaleMark.table": "the name of a table, written by the signal that marks periods stale",
     "kpis.KpiDailyPart.part": "a hash written by the refresh, shown to no page",
     "kpis.KpiDailyPart.days": "per-day sums of the refresh (labels as in snapshots), shown to no page",
     "kpis.KpiTarget.kpi": "a key of the KPI registry, checked by the form",
