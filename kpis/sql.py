@@ -9,7 +9,7 @@ All literals in the SQL are generated here from dates and names we control.
 """
 
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -424,6 +424,13 @@ class Query:
             cursor.execute(sql)
             self.queries += 1
             return cursor.fetchall()
+
+    def stream(self, sql: str) -> Iterator[tuple]:
+        """The rows of `sql` one at a time, never all of them as Python objects at once."""
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            self.queries += 1
+            yield from cursor
 
     def split(self, sql: str, *, once: bool = False) -> list[tuple]:
         """This query's dimension of the rows of `sql`, whose second column is a `Labels.select`, with that

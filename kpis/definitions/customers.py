@@ -1,5 +1,6 @@
 """Customers and revenue: the first table of KPIS.md."""
 
+import array
 import bisect
 import datetime
 import functools
@@ -466,10 +467,12 @@ class WindowOrders:
     buyers of a few windows counted in SQL instead: {(first, end): {segment: buyers}}.
     """
 
-    def __init__(self, since: datetime.date, day_rows, island_rows=(), buyers: dict | None = None):
+    def __init__(self, since: datetime.date, day_rows, islands: tuple[dict, dict] = ({}, {}), buyers=None):
         self.since = since
-        # Buyers counted in SQL for each window asked for (`counted_windows`), else from the islands.
+        # Buyers counted in SQL for each window asked for (`counted_buyers`), else from the islands: per segment,
+        # the sorted first days and cover ends of its islands, as day ordinals (`islands_of_buying_days`).
         self.buyers = buyers
+        self._starts, self._ends = islands
         totals: dict[str, dict[datetime.date, list]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
         for day, segment, revenue, orders in day_rows:
             entry = totals[label(segment)][_date(day)]
@@ -485,25 +488,6 @@ class WindowOrders:
                 revenue.append(revenue[-1] + by_day[day][0])
                 orders.append(orders[-1] + by_day[day][1])
             self._days[segment], self._revenue[segment], self._orders[segment] = days, revenue, orders
-        # Rows are islands of days at most 365 days apart, by contact and first day: merge those that the
-        # exact 12 months still join (366 days across a 29 February, or a 28 February before one).
-        starts: dict[str, list[datetime.date]] = defaultdict(list)
-        ends: dict[str, list[datetime.date]] = defaultdict(list)
-        island = None  # [contact, segment, first day, last day]
-        for contact, first, last, segment in island_rows:
-            first, last = _date(first), _date(last)
-            if island and island[0] == contact and first <= covered_until(island[3]):
-                island[3] = last
-                continue
-            if island:
-                starts[island[1]].append(island[2])
-                ends[island[1]].append(covered_until(island[3]))
-            island = [contact, label(segment), first, last]
-        if island:
-            starts[island[1]].append(island[2])
-            ends[island[1]].append(covered_until(island[3]))
-        self._starts = {segment: sorted(days) for segment, days in starts.items()}
-        self._ends = {segment: sorted(days) for segment, days in ends.items()}
 
     @property
     def segments(self) -> list[str]:
@@ -519,8 +503,9 @@ class WindowOrders:
         orders = self._orders[segment][before_end] - self._orders[segment][before_first]
         if self.buyers is not None:
             return revenue, orders, self.buyers[(first, end)].get(segment, 0)
-        buyers = bisect.bisect_left(self._starts.get(segment, []), end) - bisect.bisect_left(
-            self._ends.get(segment, []), end
+        day = end.toordinal()
+        buyers = bisect.bisect_left(self._starts.get(segment, ()), day) - bisect.bisect_left(
+            self._ends.get(segment, ()), day
         )
         return revenue, orders, buyers
 
@@ -534,19 +519,50 @@ def window_orders(query: Query) -> WindowOrders:
     days of each contact from the earliest window's start."""
 
     def compute(since: datetime.date) -> WindowOrders:
-        segment = query.labels(contact_segments("c"))
-        # Window bounds are local midnights: ordered_at >= midnight of a day <=> its local day >= that day.
-        after = f"o.ordered_at >= {query.instant(local_midnight(since))}"
         # The per-day rows revenue reads too (the same query, run once).
         day_rows = query.daily_rows(order_days_sql(query), first=since)
         if len(windows) <= COUNTED_WINDOWS:
             return WindowOrders(since, day_rows, buyers=counted_buyers(query, windows))
-        # Row order matters to WindowOrders: by contact, then first day.
-        island_rows = query.split_columns(
+        return WindowOrders(since, day_rows, islands_of_buying_days(query, since))
+
+    # The same for every granularity whose windows start on or after `since` (and, counted in SQL, are among
+    # those counted): memoised per dimension.
+    since = orders_first_day(query)
+    windows = sorted({(p.window_start, p.end) for periods in query.granularities.values() for p in periods})
+    key = ("window_orders", query.dimension)
+    kept = query.memo.get(key)
+    if kept is None or kept.since > since or (kept.buyers is not None and not set(windows) <= set(kept.buyers)):
+        query.memo[key] = compute(since)
+    return query.memo[key]
+
+
+def islands_of_buying_days(query: Query, since: datetime.date) -> tuple[dict, dict]:
+    """This dimension's islands of buying days from `since` on: {segment: sorted first days}, {segment: sorted
+    ends of the days their windows cover}, as arrays of day ordinals. One read of the rows, streamed, for every
+    dimension at once (a refresh of history holds a few hundred thousand islands: as Python rows, hundreds of
+    megabytes; as ordinals, a few)."""
+    segment = query.labels(contact_segments("c"))
+    dimensions = list(segment.expressions)
+    key = ("islands", since, *dimensions)
+    if key not in query.memo:
+        starts = {dimension: defaultdict(list) for dimension in dimensions}
+        ends = {dimension: defaultdict(list) for dimension in dimensions}
+
+        def add(island) -> None:
+            first, cover_end = island[2].toordinal(), covered_until(island[3]).toordinal()
+            for dimension, name in zip(dimensions, island[1], strict=True):
+                starts[dimension][label(name)].append(first)
+                ends[dimension][label(name)].append(cover_end)
+
+        # Rows are islands of days at most 365 days apart, by contact and first day: merge those that the
+        # exact 12 months still join (366 days across a 29 February, or a 28 February before one).
+        island = None  # [contact, labels, first day, last day]
+        for contact, first, last, *labels in query.stream(
             f"""
             WITH days AS (
                 SELECT o.contact_id, {query.local_day("o.ordered_at")} AS d FROM sales_order o
-                WHERE {after} GROUP BY 1, 2
+                -- Window bounds are local midnights: ordered_at >= midnight of a day <=> its local day >= it.
+                WHERE o.ordered_at >= {query.instant(local_midnight(since))} GROUP BY 1, 2
             ), marked AS (
                 SELECT contact_id, d, CASE WHEN LAG(d) OVER (PARTITION BY contact_id ORDER BY d)
                     >= {query.days_later("d", -365)} THEN 0 ELSE 1 END AS opens
@@ -563,20 +579,25 @@ def window_orders(query: Query) -> WindowOrders:
             JOIN contacts_contact c ON c.id = islands.contact_id
             {segment.joins}
             ORDER BY islands.contact_id, islands.first_day
-            """,
-            segment,
-        )
-        return WindowOrders(since, day_rows, island_rows)
-
-    # The same for every granularity whose windows start on or after `since` (and, counted in SQL, are among
-    # those counted): memoised per dimension.
-    since = orders_first_day(query)
-    windows = sorted({(p.window_start, p.end) for periods in query.granularities.values() for p in periods})
-    key = ("window_orders", query.dimension)
-    kept = query.memo.get(key)
-    if kept is None or kept.since > since or (kept.buyers is not None and not set(windows) <= set(kept.buyers)):
-        query.memo[key] = compute(since)
-    return query.memo[key]
+            """
+        ):
+            first, last = _date(first), _date(last)
+            if island and island[0] == contact and first <= covered_until(island[3]):
+                island[3] = last
+                continue
+            if island:
+                add(island)
+            island = [contact, labels, first, last]
+        if island:
+            add(island)
+        query.memo[key] = {
+            dimension: (
+                {name: array.array("l", sorted(days)) for name, days in starts[dimension].items()},
+                {name: array.array("l", sorted(days)) for name, days in ends[dimension].items()},
+            )
+            for dimension in dimensions
+        }
+    return query.memo[key][query.dimension]
 
 
 # Up to this many CLV windows in a refresh (the open periods: one or two of each granularity), each window's
