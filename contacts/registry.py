@@ -8,8 +8,9 @@ registers providers here from its AppConfig.ready():
   user needs to see its entries (a support agent sees no deals there, as nowhere else);
 - a search provider: `fn(query, user, limit) -> SearchGroup | None`, for the global
   search; it returns None when the user may not see that kind of record;
-- a demo seeder: `fn(context) -> None`, given a `contacts.demo.DemoContext`; `seed_demo` runs
-  the contacts seeder first, then these in registration order, each in its own transaction;
+- a demo seeder: `fn(context) -> None`, given a `contacts.demo.DemoContext`, or its dotted path (so that
+  the demo's generators and Faker load only when `seed_demo` runs); `seed_demo` runs the contacts seeder
+  first, then these in registration order, each in its own transaction;
 - an importer: a `contacts.importing.ImportSpec` for one kind of CSV file (`import_records`);
 - a history listener: `fn(since) -> None`, told after an import commits how far back history changed.
 """
@@ -17,6 +18,8 @@ registers providers here from its AppConfig.ready():
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+from django.utils.module_loading import import_string
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ DemoSeeder = Callable[..., None]
 
 _timeline_sources: dict[TimelineSource, str | None] = {}  # source -> the permission its entries need
 _search_providers: list[SearchProvider] = []
-_demo_seeders: dict[str, DemoSeeder] = {}
+_demo_seeders: dict[str, DemoSeeder | str] = {}
 
 
 def register_timeline_source(source: TimelineSource, *, permission: str | None = None) -> TimelineSource:
@@ -87,7 +90,7 @@ def contact_panels() -> tuple[ContactPanel, ...]:
     return tuple(_contact_panels)
 
 
-def register_demo_seeder(name: str, seeder: DemoSeeder) -> DemoSeeder:
+def register_demo_seeder(name: str, seeder: DemoSeeder | str) -> DemoSeeder | str:
     """Add a step to `seed_demo`, named in its progress and summary (e.g. "sales")."""
     if name == "contacts":
         raise ValueError('"contacts" is the seeder that always runs first; choose another name.')
@@ -99,8 +102,10 @@ def register_demo_seeder(name: str, seeder: DemoSeeder) -> DemoSeeder:
 
 
 def demo_seeders() -> tuple[tuple[str, DemoSeeder], ...]:
-    """(name, seeder) in registration order."""
-    return tuple(_demo_seeders.items())
+    """(name, seeder) in registration order, a seeder given by its dotted path imported now."""
+    return tuple(
+        (name, import_string(seeder) if isinstance(seeder, str) else seeder) for name, seeder in _demo_seeders.items()
+    )
 
 
 # CSV import (manage.py import_records, the import page): each app registers an importer per kind of

@@ -13,7 +13,7 @@ class SalesConfig(AppConfig):
         from audit.recording import register
         from contacts import registry
 
-        from . import demo, importers, models, panels, timeline
+        from . import importers, models, panels, timeline
 
         for model in (models.Lead, models.Deal, models.Order, models.Subscription):
             register(model)
@@ -22,7 +22,7 @@ class SalesConfig(AppConfig):
         registry.register_search_provider(timeline.search_leads)
         registry.register_search_provider(timeline.search_deals)
         registry.register_contact_panel(panels.contact_sales_panel)
-        registry.register_demo_seeder("sales", demo.seed_sales)
+        registry.register_demo_seeder("sales", "sales.demo.seed_sales")
         for importer in (
             importers.CampaignImporter,
             importers.SpendImporter,

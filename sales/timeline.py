@@ -7,7 +7,6 @@ from django.urls import reverse
 from contacts.registry import SearchGroup, TimelineEntry
 from crm_project.templatetags.crm import display_name, format_money
 
-from .filters import DealFilter, LeadFilter
 from .models import Deal, Lead, Order, SalesEvent
 
 CONTACT_EVENT_VERBS = (
@@ -69,6 +68,8 @@ def contact_timeline(contact, limit: int) -> list[TimelineEntry]:
 def search_leads(query: str, user, limit: int) -> SearchGroup | None:
     if not user.has_perm("sales.view_lead"):
         return None
+    from .filters import LeadFilter  # django-filter and its schema helpers: loaded by the first search
+
     leads = LeadFilter({"q": query}, queryset=Lead.objects.all()).qs.order_by("-created_at")[:limit]
     return SearchGroup(
         label="Leads",
@@ -80,6 +81,8 @@ def search_leads(query: str, user, limit: int) -> SearchGroup | None:
 def search_deals(query: str, user, limit: int) -> SearchGroup | None:
     if not user.has_perm("sales.view_deal"):
         return None
+    from .filters import DealFilter
+
     deals = DealFilter({"q": query}, queryset=Deal.objects.select_related("company")).qs.order_by("-created_at")[:limit]
     return SearchGroup(
         label="Deals",

@@ -13,12 +13,12 @@ class SupportConfig(AppConfig):
         from audit.recording import register
         from contacts import registry
 
-        from . import demo, importers, models, panels, timeline
+        from . import importers, models, panels, timeline
 
         register(models.Ticket)
 
         registry.register_timeline_source(timeline.contact_timeline, permission="support.view_ticket")
         registry.register_search_provider(timeline.search_tickets)
-        registry.register_demo_seeder("support", demo.seed_support)
+        registry.register_demo_seeder("support", "support.demo.seed_support")
         registry.register_contact_panel(panels.contact_panel)
         registry.register_importer(importers.TicketImporter())

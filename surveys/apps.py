@@ -10,7 +10,7 @@ class SurveysConfig(AppConfig):
         from crm_project import outbox
         from support import registry as support_registry
 
-        from . import demo, importers, services, timeline
+        from . import importers, services, timeline
 
         # Inside the resolving transaction: the invitations are written with it (the outbox), the e-mails go after.
         support_registry.on_ticket_resolved(services.invite_after_ticket_resolved)
@@ -18,5 +18,5 @@ class SurveysConfig(AppConfig):
         contacts_registry.register_timeline_source(timeline.contact_timeline, permission="surveys.view_response")
         contacts_registry.register_contact_panel(timeline.contact_panel)
         # After "support" (INSTALLED_APPS order): the CSAT answers follow the demo tickets it resolved.
-        contacts_registry.register_demo_seeder("surveys", demo.seed_surveys)
+        contacts_registry.register_demo_seeder("surveys", "surveys.demo.seed_surveys")
         contacts_registry.register_importer(importers.SurveyResponseImporter())

@@ -1,5 +1,8 @@
 """seed_demo: realistic, deterministic, idempotent demo data, and demo users to log in with."""
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from io import StringIO
 
@@ -331,3 +334,23 @@ def test_a_seeder_name_can_be_registered_only_once(no_registered_seeders):
     with pytest.raises(ValueError, match="already registered"):
         registry.register_demo_seeder("sales", lambda context: None)
     assert registry.demo_seeders() == (("sales", seeder),)
+
+
+def test_a_seeder_given_by_its_dotted_path_is_imported_when_seeding(no_registered_seeders):
+    registry.register_demo_seeder("sales", "sales.demo.seed_sales")
+    registry.register_demo_seeder("sales", "sales.demo.seed_sales")  # the same again is harmless
+
+    from sales.demo import seed_sales
+
+    assert registry.demo_seeders() == (("sales", seed_sales),)
+
+
+def test_the_demo_generators_are_not_loaded_to_serve_requests_or_imports():
+    """The apps register their seeders by dotted path: Faker and the generators load only for `seed_demo`."""
+    code = (
+        "import django, sys; django.setup(); "
+        "print(sorted(m for m in ('faker', 'sales.demo', 'support.demo', 'surveys.demo') if m in sys.modules))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm_project.settings", "SECRET_KEY": "test-only"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
