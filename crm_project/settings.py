@@ -6,6 +6,7 @@ With DATABASE_URL and REDIS_URL set it is a production-shaped deployment.
 """
 
 import datetime
+import math
 import os
 import re
 from pathlib import Path
@@ -22,6 +23,24 @@ def env_bool(name: str, default: bool = False) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_number(name: str, default: float, *, minimum: float | None = None, whole: bool = True):
+    """A number from the environment (unset or empty: `default`), or a start-up error that names the variable
+    and says what it must be, rather than Python's ValueError."""
+    raw = (os.environ.get(name) or "").strip()
+    if not raw:
+        return default
+    kind = "a whole number" if whole else "a number"
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be {kind}, not {raw!r}.") from None
+    if not math.isfinite(value):
+        raise ImproperlyConfigured(f"{name} must be {kind}, not {raw!r}.")
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum:g}, not {raw!r}.")
+    return value
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -109,7 +128,7 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_max_age=env_number("DATABASE_CONN_MAX_AGE", 60, minimum=0),
         conn_health_checks=True,
     )
 }
@@ -126,9 +145,9 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "crm",
             "OPTIONS": {
-                "socket_connect_timeout": float(os.environ.get("CACHE_TIMEOUT_SECONDS", "0.5")),
-                "socket_timeout": float(os.environ.get("CACHE_TIMEOUT_SECONDS", "0.5")),
-                "down_retry_seconds": float(os.environ.get("CACHE_DOWN_RETRY_SECONDS", "5")),
+                "socket_connect_timeout": env_number("CACHE_TIMEOUT_SECONDS", 0.5, minimum=0.1, whole=False),
+                "socket_timeout": env_number("CACHE_TIMEOUT_SECONDS", 0.5, minimum=0.1, whole=False),
+                "down_retry_seconds": env_number("CACHE_DOWN_RETRY_SECONDS", 5, minimum=0.1, whole=False),
             },
         }
     }
@@ -153,7 +172,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 3,
     "max_retries": 0,  # a publish that cannot connect fails at once (workers reconnect on their own terms)
     # A message taken by a worker that died is handed out again after this long: above the longest task.
-    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    "visibility_timeout": env_number("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
 }
 # No task's return value is read (but the worker probe's): with results on, publishing a task with Redis down
 # waits some 20 s for the result store before failing.
@@ -162,24 +181,24 @@ CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
 CELERY_REDIS_SOCKET_TIMEOUT = 10
 # Work queued for later (survey e-mails, import jobs) is kept in the database first; what the broker did not
 # take (Redis down) is handed to it again by a periodic dispatch once it is older than this.
-OUTBOX_GRACE_SECONDS = int(os.environ.get("OUTBOX_GRACE_SECONDS", "60"))
+OUTBOX_GRACE_SECONDS = env_number("OUTBOX_GRACE_SECONDS", 60, minimum=0)
 CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "UTC")
 # KPIs: open periods (and whatever changed) are recomputed this often; all history nightly.
-KPI_REFRESH_SECONDS = int(os.environ.get("KPI_REFRESH_SECONDS", "300"))
+KPI_REFRESH_SECONDS = env_number("KPI_REFRESH_SECONDS", 300, minimum=1)
 # ... the previous period with them for this many days after it ended (at least 1).
-KPI_CLOSING_DAYS = max(1, int(os.environ.get("KPI_CLOSING_DAYS", "1")))
+KPI_CLOSING_DAYS = env_number("KPI_CLOSING_DAYS", 1, minimum=1)
 # The periodic refresh reads the per-day parts of the last few days from the records whatever the stale marks
 # say (kpis.rollups); the days before from what the last refresh kept, unless a mark covers them.
-KPI_SETTLED_DAYS = max(1, int(os.environ.get("KPI_SETTLED_DAYS", "7")))
+KPI_SETTLED_DAYS = env_number("KPI_SETTLED_DAYS", 7, minimum=1)
 # On PostgreSQL, a KPI refresh computes its KPIs in this many database sessions at once, a group of areas each
 # (kpis.services.refresh_groups); 1: one after the other.
-KPI_REFRESH_WORKERS = max(1, int(os.environ.get("KPI_REFRESH_WORKERS", "2")))
+KPI_REFRESH_WORKERS = env_number("KPI_REFRESH_WORKERS", 2, minimum=1)
 # PostgreSQL work_mem of the KPI refresh's session (its sorts and hashes stay in memory); e.g. "64MB".
 KPI_REFRESH_WORK_MEM = os.environ.get("KPI_REFRESH_WORK_MEM", "64MB")
 if not re.fullmatch(r"[0-9]+(kB|MB|GB)", KPI_REFRESH_WORK_MEM):
     raise ImproperlyConfigured("KPI_REFRESH_WORK_MEM must be a size such as 64MB.")
 # CLV is multiplied by the gross margin (1.0 = revenue).
-KPI_GROSS_MARGIN = float(os.environ.get("KPI_GROSS_MARGIN", "1.0"))
+KPI_GROSS_MARGIN = env_number("KPI_GROSS_MARGIN", 1.0, whole=False, minimum=0)
 CELERY_BEAT_SCHEDULE = {
     "close-resolved-tickets": {
         "task": "support.tasks.close_resolved_tickets",
@@ -214,7 +233,7 @@ CELERY_BEAT_SCHEDULE = {
 # E-mail: EMAIL_URL-less; the usual Django settings, console backend by default.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_PORT = env_number("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
@@ -255,13 +274,13 @@ LEAD_FORM_FRAME_ANCESTORS = env_list("LEAD_FORM_FRAME_ANCESTORS", "*")
 # Help desk: SLA hours are calendar hours unless a weekly schedule is given ("mon-fri 09:00-17:00").
 SUPPORT_BUSINESS_HOURS = os.environ.get("SUPPORT_BUSINESS_HOURS", "")
 SUPPORT_TIME_ZONE = os.environ.get("SUPPORT_TIME_ZONE", TIME_ZONE)
-SUPPORT_AUTO_CLOSE_DAYS = int(os.environ.get("SUPPORT_AUTO_CLOSE_DAYS", "7"))
+SUPPORT_AUTO_CLOSE_DAYS = env_number("SUPPORT_AUTO_CLOSE_DAYS", 7, minimum=0)
 
 # Surveys: links in e-mails are absolute, so the public address of the app is needed.
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
-SURVEY_LINK_DAYS = int(os.environ.get("SURVEY_LINK_DAYS", "30"))  # a link expires after this many days
-SURVEY_QUIET_DAYS = int(os.environ.get("SURVEY_QUIET_DAYS", "90"))  # do not ask the same contact more often
-SURVEY_SEND_BATCH = int(os.environ.get("SURVEY_SEND_BATCH", "200"))  # e-mails per Celery task
+SURVEY_LINK_DAYS = env_number("SURVEY_LINK_DAYS", 30, minimum=1)  # a link expires after this many days
+SURVEY_QUIET_DAYS = env_number("SURVEY_QUIET_DAYS", 90, minimum=0)  # do not ask the same contact more often
+SURVEY_SEND_BATCH = env_number("SURVEY_SEND_BATCH", 200, minimum=1)  # e-mails per Celery task
 SURVEY_PAGE_RATE = os.environ.get("SURVEY_PAGE_RATE", "60/m")  # requests per client address on /s/
 SURVEY_BAD_TOKEN_RATE = os.environ.get("SURVEY_BAD_TOKEN_RATE", "10/m")  # unknown links per client address
 
@@ -345,14 +364,14 @@ SESSION_ENGINE = "crm_project.sessions" if REDIS_URL else "django.contrib.sessio
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_SECONDS = env_number("SECURE_HSTS_SECONDS", 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # How many proxies of ours stand in front of the app, each appending to X-Forwarded-For; the client's
 # address is the one the farthest of them saw (crm_project.client_address). 0: REMOTE_ADDR, the header ignored.
-TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or "0")
+TRUSTED_PROXY_COUNT = env_number("TRUSTED_PROXY_COUNT", 0, minimum=0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 # django-ratelimit (the public pages) counts by the same address.
@@ -380,9 +399,9 @@ CONTENT_SECURITY_POLICY = {
 # LOGIN_FAILURE_LIMIT failures for one username from one client address lock that pair for
 # LOGIN_LOCKOUT_MINUTES (each failure within that time of the one before); the same user elsewhere is
 # not locked. An address with LOGIN_FAILURES_PER_ADDRESS failures over any usernames is locked as a whole.
-LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT") or "5")
-LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES") or "15")
-LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS") or "20")
+LOGIN_FAILURE_LIMIT = env_number("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_LOCKOUT_MINUTES = env_number("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+LOGIN_FAILURES_PER_ADDRESS = env_number("LOGIN_FAILURES_PER_ADDRESS", 20, minimum=1)
 AXES_HANDLER = "crm_project.login_throttle.LoginThrottleHandler"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
@@ -401,6 +420,6 @@ LOGGING = {
 }
 
 # CSV import page: the largest file accepted, in megabytes (the command line has no limit).
-IMPORT_MAX_UPLOAD_MB = int(os.environ.get("IMPORT_MAX_UPLOAD_MB", "50"))
+IMPORT_MAX_UPLOAD_MB = env_number("IMPORT_MAX_UPLOAD_MB", 50, minimum=1)
 # Requests with a larger body are refused (413) before it is read: the import page's files and room for the form.
-MAX_REQUEST_BODY_MB = int(os.environ.get("MAX_REQUEST_BODY_MB") or IMPORT_MAX_UPLOAD_MB + 1)
+MAX_REQUEST_BODY_MB = env_number("MAX_REQUEST_BODY_MB", IMPORT_MAX_UPLOAD_MB + 1, minimum=1)
