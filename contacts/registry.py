@@ -12,7 +12,8 @@ registers providers here from its AppConfig.ready():
   the demo's generators and Faker load only when `seed_demo` runs); `seed_demo` runs the contacts seeder
   first, then these in registration order, each in its own transaction;
 - an importer: a `contacts.importing.ImportSpec` for one kind of CSV file (`import_records`);
-- a history listener: `fn(since) -> None`, told after an import commits how far back history changed.
+- a history listener: `fn(since, tables) -> None`, told after an import commits how far back history changed,
+  in which tables.
 """
 
 from collections.abc import Callable
@@ -126,10 +127,11 @@ def importers() -> dict[str, object]:
     return dict(_importers)
 
 
-# History listeners: `fn(since: datetime) -> None`, called after an import commits, with the earliest
-# instant the imported rows touch (any of their times or dates, old or new), so that whatever is computed
-# from history (the KPI snapshots) can be refreshed from there on.
-HistoryListener = Callable[[datetime], None]
+# History listeners: `fn(since: datetime, tables: tuple[str, ...]) -> None`, called after an import commits,
+# with the earliest instant the imported rows touch (any of their times or dates, old or new) and the tables
+# it wrote, so that whatever is computed from history (the KPI snapshots) can be refreshed from there on,
+# where it reads those tables.
+HistoryListener = Callable[[datetime, tuple[str, ...]], None]
 # The instant that means "all history, from the first record": what a change that relabels records of any
 # date (a contact moved to another region) tells the listeners, and the KPI stale marks keep.
 ALL_HISTORY = datetime(1970, 1, 1, tzinfo=UTC)

@@ -2,16 +2,16 @@
 
 The next periodic refresh recomputes every period from the earliest mark on. Marks come from
 model signals (any save or delete, from a page, the API, the admin or a service), from the
-history listener the import calls after a bulk load, and from `audit.bulk_update` (bulk writes
-send no signals).
+history listener the import calls after a bulk load (with the tables it wrote), and from
+`audit.bulk_update` (bulk writes send no signals).
 
 A change to what labels other records' segments (a contact's region labels its orders, a channel's name
 every contact of it) relabels records of any date: it marks all history (`ALL_HISTORY`), which the refresh
 reads as "from the first record"; for a contact, from the earliest date of its own records.
 
 A mark names the table of the record that changed (the labelling record's, for a relabel: the KPIs read the
-labels through it); the refresh recomputes from it only the KPIs that read that table (`Kpi.reads`). Marks of
-no table (an import, seed_demo) concern every KPI.
+labels through it); the refresh recomputes from it only the KPIs that read that table (`Kpi.reads`). An import
+marks the tables it wrote; marks of no table (seed_demo) concern every KPI.
 """
 
 import datetime
@@ -186,13 +186,15 @@ def records_changed(objects, changed_fields) -> None:
         )
 
 
-def history_changed(since) -> None:
-    """The import's listener: bulk-loaded history from `since` on. Marks it stale and asks for a refresh
-    now (in-process without a broker), so the KPI pages reflect an import at once rather than at the next beat."""
+def history_changed(since, tables=()) -> None:
+    """The import's listener: bulk-loaded history from `since` on, in `tables` (none named: any). Marks it stale
+    for the KPIs that read those tables and asks for a refresh now (in-process without a broker), so the KPI
+    pages reflect an import at once rather than at the next beat."""
     from kpis.services import kpis_mark_stale
     from kpis.tasks import refresh_open_periods
 
-    kpis_mark_stale(since=since, reason="import")
+    for table in tables or ("",):
+        kpis_mark_stale(since=since, reason="import", table=table)
     try:
         refresh_open_periods.delay()
     except Exception:  # broker down: the mark stays, and the next periodic refresh picks it up

@@ -178,6 +178,7 @@ class _Pipelines:
 class DealImporter(ImportSpec):
     kind = "deals"
     model = Deal
+    also_writes = (DealStageChange,)
     description = (
         "Deals, open, won or lost, in a pipeline's stage. Closing an imported deal runs no workflow: a won "
         "deal does not change its contact's customer_since (import that with the contact)."

@@ -28,6 +28,7 @@ class _Survey:
 class SurveyResponseImporter(ImportSpec):
     kind = "survey_responses"
     model = Invitation
+    also_writes = (Response,)
     description = (
         "NPS and CSAT surveys sent, and answered when submitted_at is given. A survey that does not exist is "
         "created with the row's kind."

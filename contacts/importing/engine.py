@@ -14,7 +14,8 @@ rules hold across the columns of a row and against the database, and how a row b
   written with one upsert by external_id (so importing the same file again updates the same records);
 - on PostgreSQL the new records of a batch go in by COPY while the next batch is read and parsed (see
   `Upserter.wait`); `bench/import_contacts.py` measures an import of 100,000 contacts;
-- after a commit that wrote something, the history listeners hear from which instant history changed;
+- after a commit that wrote something, the history listeners hear from which instant history changed, and in
+  which tables (`ImportSpec.history_tables`);
 - records of audited kinds get their audit trail set-wise, a few statements per batch: an entry per record
   the batch created, by one INSERT ... SELECT run right after the batch's COPY (in its thread), and an entry
   per record it changed, with the fields' old and new values, in one bulk insert (see `audit.recording`);
@@ -174,6 +175,9 @@ class ImportSpec:
     # Fields that label other records of any date (a contact's region labels its orders): an existing record
     # that the file changes in one of them changes history from its start (`registry.ALL_HISTORY`).
     relabels: tuple[str, ...] = ()
+    # Models whose rows `after_write` writes besides `model`'s (a deal's first stage change, a survey's answer):
+    # their tables changed too (`history_tables`).
+    also_writes: tuple[type[Model], ...] = ()
     description: str = ""
     rules: tuple[str, ...] = ()  # the cross-column rules in words, for the format reference
 
@@ -214,6 +218,11 @@ class ImportSpec:
         kinds = {"DateTimeField", "DateField"}
         fields = {field.attname: field for field in self.model._meta.concrete_fields}
         return tuple(name for name in self.write_fields if fields[name].get_internal_type() in kinds)
+
+    @property
+    def history_tables(self) -> tuple[str, ...]:
+        """The tables an import of this kind writes, which the history listeners hear changed."""
+        return tuple(model._meta.db_table for model in (self.model, *self.also_writes))
 
     def self_references(self) -> list[Column]:
         return [
@@ -392,7 +401,7 @@ def records_import(
             result.imported = True
             if result.created + result.updated:
                 result.since = since = run.since
-                transaction.on_commit(lambda: _tell_history_listeners(since))
+                transaction.on_commit(lambda: _tell_history_listeners(since, spec.history_tables))
     return result
 
 
@@ -410,11 +419,11 @@ def _cycle_collector_paused():
             gc.enable()
 
 
-def _tell_history_listeners(since: datetime.datetime | None) -> None:
+def _tell_history_listeners(since: datetime.datetime | None, tables: tuple[str, ...]) -> None:
     if since is None:
         return
     for listener in registry.history_listeners():
-        listener(since)
+        listener(since, tables)
 
 
 def _import(spec: ImportSpec, run: ImportRun, stream: BinaryIO, progress, batch_size: int) -> None:

@@ -368,10 +368,21 @@ def test_the_queries_do_not_grow_with_the_number_of_rows(db, make_user, django_a
 
 @pytest.fixture
 def history_heard():
-    heard = []
-    registry.register_history_listener(heard.append)
+    """The instants the history listeners hear (and, in `history_heard.tables`, the tables with each)."""
+
+    class Heard(list):
+        tables: list[tuple[str, ...]]
+
+    heard = Heard()
+    heard.tables = []
+
+    def listener(since, tables):
+        heard.append(since)
+        heard.tables.append(tables)
+
+    registry.register_history_listener(listener)
     yield heard
-    registry.unregister_history_listener(heard.append)
+    registry.unregister_history_listener(listener)
 
 
 def test_after_an_import_the_history_listeners_hear_from_the_earliest_time_touched(
@@ -391,8 +402,9 @@ def test_after_an_import_the_history_listeners_hear_from_the_earliest_time_touch
             """,
         )
 
-    # The old created_at of c-1 (2023-05-01) is history that changed too.
+    # The old created_at of c-1 (2023-05-01) is history that changed too, in the contacts' table.
     assert history_heard == [datetime.datetime(2023, 5, 1, tzinfo=datetime.UTC)]
+    assert history_heard.tables == [("contacts_contact",)]
 
 
 @pytest.mark.parametrize(

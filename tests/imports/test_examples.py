@@ -105,3 +105,26 @@ def test_the_format_reference_lists_the_columns_of_every_kind():
         section = text.split(f"### `{kind}`", 1)[1].split("###", 1)[0]
         listed = [line.split("`")[1] for line in section.splitlines() if line.startswith("| `")]
         assert listed == list(spec.column_names), kind
+
+
+def test_each_kind_names_every_table_it_writes_that_a_kpi_reads(staff, capsys):
+    """After an import, the KPIs that read the tables it names are recomputed from its earliest time
+    (`ImportSpec.history_tables`): a table the import writes and does not name would leave those KPIs stale.
+    Labels it creates (a new channel, pipeline or survey) label only the records it writes."""
+    from django.apps import apps
+
+    from kpis.definitions.base import registry as kpis
+
+    read = {table for kpi in kpis().values() for table in kpi.reads}
+    new_labels = {"contacts_channel", "sales_pipeline", "sales_stage", "surveys_survey", "auth_user"}
+    models = {model._meta.db_table: model for model in apps.get_models()}
+
+    def counts() -> dict[str, int]:
+        return {table: models[table].objects.count() for table in read if table in models}
+
+    for kind, spec in registry.importers().items():
+        before = counts()
+        call_command("import_records", kind, str(EXAMPLES / f"{kind}.csv"))
+        written = {table for table, count in counts().items() if count != before[table]}
+        assert written, kind
+        assert written - new_labels <= set(spec.history_tables), kind

@@ -95,7 +95,7 @@ def test_an_import_refreshes_the_history_it_touched_at_once(customer):
     OrderFactory(contact=customer, ordered_at=A_YEAR_AGO, amount=Decimal("50"))  # bulk-loaded: no signal, no mark
 
     for listener in contacts_registry.history_listeners():
-        listener(A_YEAR_AGO)
+        listener(A_YEAR_AGO, ("sales_order",))
 
     assert revenue_of_month(A_YEAR_AGO) == 150
     assert marks() == []
@@ -106,9 +106,10 @@ def test_an_import_leaves_a_mark_when_the_refresh_cannot_run_now(customer):
     lock = services._acquire("open")  # a periodic refresh is running
 
     for listener in contacts_registry.history_listeners():
-        listener(imported_from)
+        listener(imported_from, ("sales_order", "contacts_contact"))
 
-    assert marks() == [(imported_from, "import")]
+    assert marks() == [(imported_from, "import"), (imported_from, "import")]
+    assert sorted(KpiStaleMark.objects.values_list("table", flat=True)) == ["contacts_contact", "sales_order"]
     services._release("open", lock)
 
 
