@@ -22,7 +22,7 @@ from kpis.definitions.base import (
     sum_value,
 )
 from kpis.periods import CLV_WINDOW, local_midnight
-from kpis.sql import NONE_LABEL, Query, contact_segments, deal_segments, keyed, label
+from kpis.sql import NONE_LABEL, SEPARATOR, Query, contact_segments, deal_segments, keyed, label
 
 CUSTOMER_DIMENSIONS = ("channel", "region", "industry", "owner")
 ONE_DAY = datetime.timedelta(days=1)
@@ -351,6 +351,17 @@ class RepeatPurchaseRate(Kpi):
     dimensions = ("channel", "region", "industry")
 
     def components(self, query):
+        if counts_periods(query):  # a refresh of a few periods: counted with CLV's windows, one scan for all
+            counted = counted_buyers(query)
+            return {
+                (period.start, segment_label): {
+                    "buyers": buyers,
+                    "repeat_buyers": counted[("repeat", key)].get(segment_label, 0),
+                }
+                for period in query.periods
+                for key in [(query.granularity, period.start)]
+                for segment_label, buyers in counted[("buyers", key)].items()
+            }
         # Every granularity from one read of the orders: buyers per contact and period of each granularity.
         segment = query.labels(contact_segments("c"))
         buyers = query.each_granularity(
@@ -522,13 +533,14 @@ def window_orders(query: Query) -> WindowOrders:
         # The per-day rows revenue reads too (the same query, run once).
         day_rows = query.daily_rows(order_days_sql(query), first=since)
         if len(windows) <= COUNTED_WINDOWS:
-            return WindowOrders(since, day_rows, buyers=counted_buyers(query, windows))
+            counted = counted_buyers(query)
+            return WindowOrders(since, day_rows, buyers={window: counted[("window", window)] for window in windows})
         return WindowOrders(since, day_rows, islands_of_buying_days(query, since))
 
     # The same for every granularity whose windows start on or after `since` (and, counted in SQL, are among
     # those counted): memoised per dimension.
     since = orders_first_day(query)
-    windows = sorted({(p.window_start, p.end) for periods in query.granularities.values() for p in periods})
+    windows = clv_windows_of(query)
     key = ("window_orders", query.dimension)
     kept = query.memo.get(key)
     if kept is None or kept.since > since or (kept.buyers is not None and not set(windows) <= set(kept.buyers)):
@@ -601,41 +613,81 @@ def islands_of_buying_days(query: Query, since: datetime.date) -> tuple[dict, di
 
 
 # Up to this many CLV windows in a refresh (the open periods: one or two of each granularity), each window's
-# buyers are counted in SQL, from one grouping of its orders by contact; more (a refresh of history: a window
+# buyers are counted in SQL, from one grouping of the orders by contact; more (a refresh of history: a window
 # per week, month, quarter and year), and the islands of buying days serve them all from one pass.
 COUNTED_WINDOWS = 16
+# Likewise, up to this many periods in a refresh (every granularity's), the buyers of each period and those who
+# had bought before its start are counted in the same grouping; more, and one grouping of the orders per
+# period of every granularity serves them (`RepeatPurchaseRate`).
+COUNTED_PERIODS = 16
 
 
-def counted_buyers(query: Query, windows: list[tuple[datetime.date, datetime.date]]) -> dict:
-    """{(first, end): {segment: contacts with an order in the local days [first, end)}} for this query's
-    dimension, from one scan of the orders of all `windows`."""
-    segment = query.labels(contact_segments("c"))
-    bounds = [(query.instant(local_midnight(first)), query.instant(local_midnight(end))) for first, end in windows]
+def clv_windows_of(query: Query) -> list[tuple[datetime.date, datetime.date]]:
+    """The CLV windows [first, end) of every period of the refresh, as local days."""
+    return sorted({(p.window_start, p.end) for periods in query.granularities.values() for p in periods})
+
+
+def counts_periods(query: Query) -> bool:
+    return sum(len(periods) for periods in query.granularities.values()) <= COUNTED_PERIODS
+
+
+def counted_buyers(query: Query) -> dict:
+    """For this query's dimension, {segment: contacts} with an order in each counted CLV window W, keyed
+    ("window", (first, end)), and in each counted period P of every granularity, keyed ("buyers", (granularity,
+    P's first day)), with ("repeat", ...) those of them whose first order came before P's start. One grouping
+    of the orders by contact, with a flag per window and period, serves them all, for every dimension at once;
+    kept for the whole refresh."""
+    windows = clv_windows_of(query)
+    if len(windows) > COUNTED_WINDOWS:
+        windows = []
+    periods = [(g, period) for g, periods in query.granularities.items() for period in periods]
+    if not counts_periods(query):
+        periods = []
+    ranges = [(local_midnight(first), local_midnight(end)) for first, end in windows]
+    ranges += [(period.starts_at, period.ends_at) for _, period in periods]
     flags = ", ".join(
-        f"MAX(CASE WHEN o.ordered_at >= {first} AND o.ordered_at < {end} THEN 1 ELSE 0 END) AS f{index}"
-        for index, (first, end) in enumerate(bounds)
+        f"MAX(CASE WHEN o.ordered_at >= {query.instant(start)} AND o.ordered_at < {query.instant(end)} "
+        f"THEN 1 ELSE 0 END) AS f{index}"
+        for index, (start, end) in enumerate(ranges)
     )
-    sums = ", ".join(f"SUM(b.f{index})" for index in range(len(bounds)))
+    keys, sums = [], []
+    for index, window in enumerate(windows):
+        keys.append(("window", window))
+        sums.append(f"SUM(b.f{index})")
+    for index, (granularity, period) in enumerate(periods, start=len(windows)):
+        keys += [("buyers", (granularity, period.start)), ("repeat", (granularity, period.start))]
+        sums += [
+            f"SUM(b.f{index})",
+            f"SUM(CASE WHEN b.f{index} = 1 AND b.first_at < {query.instant(period.starts_at)} THEN 1 ELSE 0 END)",
+        ]
+    if not keys:
+        return {}
+    segment = query.labels(contact_segments("c"))
+    # Whether a buyer of P had bought before P's start needs its first order of all: then every order is read.
+    since = f"o.ordered_at >= {query.instant(min(start for start, _ in ranges))} AND " if not periods else ""
     grouping = segment.group_by()
-    rows = query.split(
-        f"""
-        SELECT 0, {segment.select()} AS seg, {sums}
+    sql = f"""
+        SELECT 0, {segment.select()} AS seg, {", ".join(sums)}
         FROM (
-            SELECT o.contact_id, {flags} FROM sales_order o
-            WHERE o.ordered_at >= {min(first for first, _ in bounds)} AND o.ordered_at < {max(e for _, e in bounds)}
+            SELECT o.contact_id, {flags}, MIN(o.ordered_at) AS first_at FROM sales_order o
+            WHERE {since}o.ordered_at < {query.instant(max(end for _, end in ranges))}
             GROUP BY o.contact_id
         ) b
         JOIN contacts_contact c ON c.id = b.contact_id
         {segment.joins}
         {f"GROUP BY {grouping}" if grouping else ""}
         """
-    )
-    buyers: dict = {window: {} for window in windows}
-    for _, segment_label, *counts in rows:
-        for window, count in zip(windows, counts, strict=True):
-            if count:
-                buyers[window][label(segment_label)] = int(count)
-    return buyers
+    memo_key = ("counted_buyers", sql)
+    if memo_key not in query.memo:
+        by_dimension: dict[str, dict] = {}
+        for _, seg, *counts in query.fetch(sql):
+            dimension, segment_label = seg.split(SEPARATOR, 1)
+            kept = by_dimension.setdefault(dimension, {key: {} for key in keys})
+            for key, count in zip(keys, counts, strict=True):
+                if count:
+                    kept[key][label(segment_label)] = int(count)
+        query.memo[memo_key] = by_dimension
+    return query.memo[memo_key].get(query.dimension, {key: {} for key in keys})
 
 
 def clv_windows(query: Query) -> dict[Key, Components]:

@@ -487,6 +487,15 @@ def test_average_order_value_in_the_local_month(kpi_api, settings, tz):
     assert_kpi(months["2025-03-01"], (10.00 + 20.00) / 2, numerator=30.00, denominator=2)
 
 
+@pytest.fixture(params=["counted", "grouped"])
+def repeat_buyers(request, monkeypatch):
+    """Every repeat purchase test both ways: each period's buyers counted per contact in the scan that counts
+    CLV's buyers (a refresh of a few periods, such as the open ones), and grouped per period of every
+    granularity (a refresh of many)."""
+    monkeypatch.setattr(customers, "COUNTED_PERIODS", 10_000 if request.param == "counted" else 0)
+
+
+@pytest.mark.usefixtures("repeat_buyers")
 def test_repeat_purchase_rate_counts_buyers_who_had_bought_before(kpi_api):
     order_history()
 
@@ -500,6 +509,7 @@ def test_repeat_purchase_rate_counts_buyers_who_had_bought_before(kpi_api):
     assert_kpi(months["2025-05-01"], None, denominator=0, sample_size=0)
 
 
+@pytest.mark.usefixtures("repeat_buyers")
 def test_repeat_purchase_rate_by_channel(kpi_api):
     order_history()
 
@@ -511,6 +521,7 @@ def test_repeat_purchase_rate_by_channel(kpi_api):
     assert_kpi(cells[("2025-04-01", "Paid ads")], 1 / 1 * 100, numerator=1, denominator=1)
 
 
+@pytest.mark.usefixtures("repeat_buyers")
 @pytest.mark.parametrize("tz", ZONES)
 def test_repeat_purchase_rate_an_order_at_local_midnight_is_not_before_the_month(kpi_api, settings, tz):
     settings.TIME_ZONE = tz
