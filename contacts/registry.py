@@ -96,7 +96,7 @@ def register_demo_seeder(name: str, seeder: DemoSeeder | str) -> DemoSeeder | st
     if name == "contacts":
         raise ValueError('"contacts" is the seeder that always runs first; choose another name.')
     registered = _demo_seeders.get(name)
-    if registered is not None and registered is not seeder:
+    if registered is not None and registered != seeder:  # the same function, or the same dotted path, again
         raise ValueError(f"Another demo seeder is already registered as {name!r}.")
     _demo_seeders[name] = seeder
     return seeder

@@ -338,7 +338,9 @@ def test_a_seeder_name_can_be_registered_only_once(no_registered_seeders):
 
 def test_a_seeder_given_by_its_dotted_path_is_imported_when_seeding(no_registered_seeders):
     registry.register_demo_seeder("sales", "sales.demo.seed_sales")
-    registry.register_demo_seeder("sales", "sales.demo.seed_sales")  # the same again is harmless
+    registry.register_demo_seeder("sales", ".".join(["sales", "demo", "seed_sales"]))  # the same path again
+    with pytest.raises(ValueError, match="already registered"):
+        registry.register_demo_seeder("sales", "support.demo.seed_support")
 
     from sales.demo import seed_sales
 
