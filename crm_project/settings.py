@@ -25,7 +25,9 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_number(name: str, default: float, *, minimum: float | None = None, whole: bool = True):
+def env_number(
+    name: str, default: float, *, minimum: float | None = None, maximum: float | None = None, whole: bool = True
+):
     """A number from the environment (unset or empty: `default`), or a start-up error that names the variable
     and says what it must be, rather than Python's ValueError."""
     raw = (os.environ.get(name) or "").strip()
@@ -40,6 +42,8 @@ def env_number(name: str, default: float, *, minimum: float | None = None, whole
         raise ImproperlyConfigured(f"{name} must be {kind}, not {raw!r}.")
     if minimum is not None and value < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum:g}, not {raw!r}.")
+    if maximum is not None and value > maximum:
+        raise ImproperlyConfigured(f"{name} must be at most {maximum:g}, not {raw!r}.")
     return value
 
 
@@ -198,7 +202,7 @@ KPI_REFRESH_WORK_MEM = os.environ.get("KPI_REFRESH_WORK_MEM", "64MB")
 if not re.fullmatch(r"[0-9]+(kB|MB|GB)", KPI_REFRESH_WORK_MEM):
     raise ImproperlyConfigured("KPI_REFRESH_WORK_MEM must be a size such as 64MB.")
 # CLV is multiplied by the gross margin (1.0 = revenue).
-KPI_GROSS_MARGIN = env_number("KPI_GROSS_MARGIN", 1.0, whole=False, minimum=0)
+KPI_GROSS_MARGIN = env_number("KPI_GROSS_MARGIN", 1.0, whole=False, minimum=0, maximum=1)
 CELERY_BEAT_SCHEDULE = {
     "close-resolved-tickets": {
         "task": "support.tasks.close_resolved_tickets",
@@ -233,7 +237,7 @@ CELERY_BEAT_SCHEDULE = {
 # E-mail: EMAIL_URL-less; the usual Django settings, console backend by default.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_number("EMAIL_PORT", 25, minimum=1)
+EMAIL_PORT = env_number("EMAIL_PORT", 25, minimum=1, maximum=65535)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)

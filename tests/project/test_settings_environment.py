@@ -45,6 +45,9 @@ def test_numbers_are_read_and_an_empty_variable_means_the_default():
         ("KPI_GROSS_MARGIN", "nan", "KPI_GROSS_MARGIN must be a number, not 'nan'."),
         ("CACHE_TIMEOUT_SECONDS", "half", "CACHE_TIMEOUT_SECONDS must be a number, not 'half'."),
         ("EMAIL_PORT", "smtp", "EMAIL_PORT must be a whole number, not 'smtp'."),
+        ("EMAIL_PORT", "70000", "EMAIL_PORT must be at most 65535, not '70000'."),
+        # a margin given in per cent would multiply every lifetime value by up to a hundred
+        ("KPI_GROSS_MARGIN", "35", "KPI_GROSS_MARGIN must be at most 1, not '35'."),
     ],
 )
 def test_a_setting_that_is_not_a_number_stops_start_up_with_a_message_naming_it(variable, value, message):
