@@ -114,6 +114,9 @@ def test_with_redis_stopped_staff_pages_login_and_survey_pages_answer_at_once(ap
     assert survey_page[0] == login_page[0] == lead_form[0] == 200
     assert answered.status_code == 302
     assert Response.objects.get().score == 9
+    logged_out = client.post("/accounts/logout/")
+    assert logged_out.status_code == 302
+    assert client.get("/contacts/").status_code == 302  # back to the login page: the session is gone
     timings = {**{url: seconds for url, (_, seconds) in answers.items()}, "/s/": survey_page[1]}
     timings.update({"/accounts/login/": login_page[1], "/lead-form/": lead_form[1]})
     slowest = max(timings.values())
