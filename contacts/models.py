@@ -6,6 +6,8 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from crm_project.validators import plausible_date
+
 
 def normalize_email(value: str) -> str:
     """E-mails are stored trimmed and lower-cased: matching and uniqueness ignore case."""
@@ -56,7 +58,7 @@ class Company(models.Model):
         related_name="owned_companies",
     )
     external_id = models.CharField(max_length=100, blank=True, help_text="Id in the system it was imported from.")
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, validators=[plausible_date])
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -124,11 +126,11 @@ class Contact(models.Model):
         related_name="owned_contacts",
         db_index=False,
     )
-    customer_since = models.DateTimeField(null=True, blank=True)
-    churned_at = models.DateTimeField(null=True, blank=True)
+    customer_since = models.DateTimeField(null=True, blank=True, validators=[plausible_date])
+    churned_at = models.DateTimeField(null=True, blank=True, validators=[plausible_date])
     email_opt_out = models.BooleanField("opted out of e-mail", default=False)
     external_id = models.CharField(max_length=100, blank=True, help_text="Id in the system it was imported from.")
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, validators=[plausible_date])
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ContactQuerySet.as_manager()
@@ -247,7 +249,7 @@ class Interaction(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="interactions")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     direction = models.CharField(max_length=10, choices=Direction.choices, blank=True)
-    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True, validators=[plausible_date])
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contacts.models import Channel, Company, Contact
+from crm_project.validators import plausible_date
 
 ZERO = Decimal("0.00")
 
@@ -39,8 +40,8 @@ def non_negative(field: str, model_name: str) -> models.CheckConstraint:
 class Campaign(models.Model):
     name = models.CharField(max_length=200)
     channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.PROTECT, related_name="campaigns")
-    starts_on = models.DateField(null=True, blank=True)
-    ends_on = models.DateField(null=True, blank=True)
+    starts_on = models.DateField(null=True, blank=True, validators=[plausible_date])
+    ends_on = models.DateField(null=True, blank=True, validators=[plausible_date])
     budget = money_field(null=True, blank=True)
     external_id = external_id_field()
     created_at = models.DateTimeField(default=timezone.now)
@@ -76,7 +77,7 @@ class Spend(models.Model):
         ACQUISITION = "acquisition", "Acquisition"
         RETENTION = "retention", "Retention"
 
-    spent_on = models.DateField(db_index=True)
+    spent_on = models.DateField(db_index=True, validators=[plausible_date])
     amount = money_field()
     category = models.CharField(max_length=20, choices=Category.choices)
     channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.PROTECT, related_name="spend")
@@ -166,8 +167,8 @@ class Lead(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW, db_index=True)
     disqualified_reason = models.CharField(max_length=300, blank=True)
     contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    converted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, validators=[plausible_date])
+    converted_at = models.DateTimeField(null=True, blank=True, validators=[plausible_date])
     external_id = external_id_field()
 
     class Meta:
@@ -235,10 +236,10 @@ class Deal(models.Model):
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="deals")
     # Mirrors the stage's kind; kept on the deal so that KPIs filter without a join.
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
-    expected_close_date = models.DateField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    expected_close_date = models.DateField(null=True, blank=True, validators=[plausible_date])
+    closed_at = models.DateTimeField(null=True, blank=True, db_index=True, validators=[plausible_date])
     lost_reason = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, validators=[plausible_date])
     stage_changed_at = models.DateTimeField(default=timezone.now)
     external_id = external_id_field()
 
@@ -277,7 +278,7 @@ class DealStageChange(models.Model):
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_changes")
     from_stage = models.ForeignKey(Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
-    changed_at = models.DateTimeField(default=timezone.now)
+    changed_at = models.DateTimeField(default=timezone.now, validators=[plausible_date])
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
 
     class Meta:
@@ -293,7 +294,7 @@ class Order(models.Model):
 
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="orders")
     deal = models.ForeignKey(Deal, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
-    ordered_at = models.DateTimeField(default=timezone.now, db_index=True)
+    ordered_at = models.DateTimeField(default=timezone.now, db_index=True, validators=[plausible_date])
     amount = money_field()
     description = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
@@ -324,8 +325,8 @@ class Subscription(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="subscriptions")
     plan = models.CharField(max_length=100)
     amount = money_field()
-    starts_on = models.DateField()
-    ends_on = models.DateField(db_index=True)
+    starts_on = models.DateField(validators=[plausible_date])
+    ends_on = models.DateField(db_index=True, validators=[plausible_date])
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.ACTIVE, db_index=True)
     renews = models.OneToOneField(
         "self",
@@ -335,7 +336,7 @@ class Subscription(models.Model):
         related_name="renewed_by",
         help_text="The one it renews.",
     )
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True, validators=[plausible_date])
     created_at = models.DateTimeField(default=timezone.now)
     external_id = external_id_field()
 

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contacts.models import Contact
+from crm_project.validators import plausible_date
 
 
 class Priority(models.TextChoices):
@@ -82,11 +83,11 @@ class Ticket(models.Model):
         related_name="+",
         help_text="The agent who opened it on the customer's behalf; empty when the customer did.",
     )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, validators=[plausible_date])
     # Kept by the services from what happened (KPIS.md: first response, resolution, FCR, SLA).
-    first_response_at = models.DateTimeField(null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True, validators=[plausible_date])
+    resolved_at = models.DateTimeField(null=True, blank=True, db_index=True, validators=[plausible_date])
+    closed_at = models.DateTimeField(null=True, blank=True, validators=[plausible_date])
     agent_replies = models.PositiveIntegerField(default=0)
     reopened_count = models.PositiveIntegerField(default=0)
     first_response_due_at = models.DateTimeField(null=True, blank=True)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contacts.models import Contact
+from crm_project.validators import plausible_date
 from support.models import Ticket
 
 
@@ -87,7 +88,7 @@ class Invitation(models.Model):
     )
     token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True, validators=[plausible_date])
     expires_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     send_error = models.CharField(max_length=300, blank=True)
@@ -122,7 +123,7 @@ class Response(models.Model):
     kind = models.CharField(max_length=10, choices=SurveyKind.choices)
     score = models.PositiveSmallIntegerField(validators=[MinValueValidator(0), MaxValueValidator(10)])
     comment = models.TextField(blank=True, max_length=MAX_COMMENT)
-    submitted_at = models.DateTimeField(default=timezone.now, db_index=True)
+    submitted_at = models.DateTimeField(default=timezone.now, db_index=True, validators=[plausible_date])
     updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -18,6 +18,8 @@ from django.db.models import Model, TextChoices
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from crm_project.validators import FIRST_YEAR, LAST_YEAR
+
 
 class CellError(ValueError):
     """A cell that cannot be read; the message is the reason shown to the user."""
@@ -84,7 +86,7 @@ class DateTime(Parser):
             raise CellError(f"not a valid time: {raw!r}") from None
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.get_default_timezone())
-        return value
+        return _plausible(value, raw)
 
 
 class Date(Parser):
@@ -94,9 +96,17 @@ class Date(Parser):
         if len(raw) != 10 or raw[4] != "-" or raw[7] != "-":
             raise CellError(f"not a date in the form YYYY-MM-DD: {raw!r}")
         try:
-            return datetime.date.fromisoformat(raw)
+            value = datetime.date.fromisoformat(raw)
         except ValueError:
             raise CellError(f"not a valid date: {raw!r}") from None
+        return _plausible(value, raw)
+
+
+def _plausible(value, raw: str):
+    """The models' rule (`plausible_date`), said for a cell."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise CellError(f"not a year from {FIRST_YEAR} to {LAST_YEAR}: {raw!r}")
+    return value
 
 
 _AMOUNT = re.compile(r"\d{1,12}(?:\.\d{1,2})?\Z")

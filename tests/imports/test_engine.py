@@ -138,6 +138,8 @@ def test_a_time_without_offset_is_read_in_the_business_time_zone(import_csv):
         ("2024-02-30T10:00:00Z", "not a valid time"),
         ("15/01/2024 10:00", "not an ISO 8601 time"),
         ("2024-01-15", "not an ISO 8601 time"),
+        ("9999-01-01T10:00:00Z", "not a year from 1900 to 2100: '9999-01-01T10:00:00Z'"),
+        ("1800-01-01T10:00:00+01:00", "not a year from 1900 to 2100"),
     ],
 )
 def test_a_wrong_time_is_reported_with_line_and_column(import_csv, value, reason):
@@ -145,6 +147,7 @@ def test_a_wrong_time_is_reported_with_line_and_column(import_csv, value, reason
 
     assert problems(result) == [(2, "created_at")]
     assert reason in reasons(result)
+    assert not Contact.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -156,6 +159,13 @@ def test_a_wrong_amount_is_reported(import_csv, value, reason):
 
     assert problems(result) == [(2, "amount")]
     assert reason in reasons(result)
+
+
+def test_a_date_with_a_year_typed_wrong_is_reported(import_csv):
+    result = import_csv("spend", "external_id,spent_on,amount,category\nsp-1,0001-01-31,5.00,acquisition")
+
+    assert problems(result) == [(2, "spent_on")]
+    assert "not a year from 1900 to 2100: '0001-01-31'" in reasons(result)
 
 
 def test_a_wrong_date_choice_email_or_flag_is_reported_with_its_column(import_csv):
