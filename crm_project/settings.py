@@ -194,6 +194,9 @@ KPI_CLOSING_DAYS = env_number("KPI_CLOSING_DAYS", 1, minimum=1)
 # The periodic refresh reads the per-day parts of the last few days from the records whatever the stale marks
 # say (kpis.rollups); the days before from what the last refresh kept, unless a mark covers them.
 KPI_SETTLED_DAYS = env_number("KPI_SETTLED_DAYS", 7, minimum=1)
+# KPIs are computed for the periods of this many years back (from 1 January) to now; older records still count
+# where a KPI looks back (a customer's first order). Bounds the work of a refresh whatever the oldest date.
+KPI_HISTORY_YEARS = env_number("KPI_HISTORY_YEARS", 10, minimum=1)
 # On PostgreSQL, a KPI refresh computes its KPIs in this many database sessions at once, a group of areas each
 # (kpis.services.refresh_groups); 1: one after the other.
 KPI_REFRESH_WORKERS = env_number("KPI_REFRESH_WORKERS", 2, minimum=1)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from kpis.definitions.customers import CUSTOMER_DIMENSIONS
 from kpis.models import KpiCohortCell
-from kpis.periods import periods_between
+from kpis.periods import history_floor, periods_between
 from kpis.sql import ALL, Query, bucket_day, contact_segments, label
 
 HEAT_STEPS = 10
@@ -27,7 +27,7 @@ def _first_cohort() -> datetime.date | None:
     first = Contact.objects.filter(customer_since__isnull=False).order_by("customer_since").first()
     if first is None:
         return None
-    return timezone.localtime(first.customer_since, timezone.get_default_timezone()).date()
+    return max(timezone.localtime(first.customer_since, timezone.get_default_timezone()).date(), history_floor())
 
 
 def _months_between(first: datetime.date, later: datetime.date) -> int:

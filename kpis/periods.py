@@ -51,6 +51,13 @@ def local_today() -> datetime.date:
     return timezone.localtime(timezone.now(), local_zone()).date()
 
 
+def history_floor() -> datetime.date:
+    """The first day any period is computed from: 1 January, `KPI_HISTORY_YEARS` back. Records before it still
+    count where a KPI looks back; their own periods are not computed, so that one old date (or a year typed
+    wrong before the models refused it) cannot make every refresh go through centuries of empty weeks."""
+    return datetime.date(local_today().year - settings.KPI_HISTORY_YEARS, 1, 1)
+
+
 @dataclass(frozen=True)
 class Period:
     granularity: str

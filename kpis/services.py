@@ -23,7 +23,15 @@ from django.utils import timezone
 
 from kpis.definitions.base import Kpi, Value, registry
 from kpis.models import KpiRefresh, KpiSnapshot, KpiStaleMark, KpiTarget
-from kpis.periods import GRANULARITIES, Period, local_today, local_zone, open_periods, periods_between
+from kpis.periods import (
+    GRANULARITIES,
+    Period,
+    history_floor,
+    local_today,
+    local_zone,
+    open_periods,
+    periods_between,
+)
 from kpis.rollups import DailyStore
 from kpis.sql import ALL, Query
 from kpis.stale import ALL_HISTORY
@@ -51,7 +59,8 @@ class RefreshSummary:
 
 
 def history_start() -> datetime.date:
-    """The local date of the oldest record any KPI counts (today when there is none)."""
+    """The local date of the oldest record any KPI counts (today when there is none), not before
+    `history_floor()`."""
     columns = [
         ("contacts_contact", "customer_since"),
         ("contacts_interaction", "occurred_at"),
@@ -76,7 +85,7 @@ def history_start() -> datetime.date:
             instant = instant.replace(tzinfo=datetime.UTC)
         candidates.append(instant.astimezone(local_zone()).date())
     candidates += [day if isinstance(day, datetime.date) else datetime.date.fromisoformat(day) for day in days]
-    return min(candidates)
+    return max(min(candidates), history_floor())
 
 
 # The columns a refresh writes, in order; the first five are the unique key.
@@ -301,6 +310,9 @@ def kpis_refresh(
     until = until or local_today()
     if since is None and not starts:
         since = history_start()
+    floor = history_floor()
+    since = since and max(since, floor)
+    stale = {key: max(day, floor) for key, day in (stale or {}).items()}
     token = _acquire(scope)
     _planner_for_aggregates(on=True)
     started = time.monotonic()

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from kpis.cohorts import kpis_cohorts_refresh
 from kpis.definitions.base import registry
-from kpis.periods import GRANULARITIES
+from kpis.periods import GRANULARITIES, history_floor
 from kpis.services import RefreshBusy, kpis_refresh, kpis_refresh_open
 from kpis.sql import ALL
 
@@ -47,6 +47,10 @@ class Command(BaseCommand):
                 first = datetime.date.fromisoformat(since)
             except ValueError as error:
                 raise CommandError(f"--since must be a date like 2025-01-31, not {since!r}.") from error
+            if first < history_floor():
+                self.stdout.write(
+                    f"KPIs are computed from {history_floor():%Y-%m-%d} (KPI_HISTORY_YEARS); starting there."
+                )
         try:
             if first is None and not all and not kpis and not granularities and not dimensions:
                 summary = kpis_refresh_open(progress=self._progress)
