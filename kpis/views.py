@@ -4,15 +4,19 @@ import csv
 import hashlib
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from crm_project import outbox
 from crm_project.permissions import PagePermissionMixin
+from crm_project.ratelimits import over_limit
 from crm_project.views_mixins import ServiceDeleteView
 from kpis import pages, presentation, services
 from kpis.cohorts import cohort_table
@@ -21,6 +25,7 @@ from kpis.forms import KpiFilterForm, KpiTargetForm, raw_dimension
 from kpis.models import KpiTarget
 from kpis.periods import local_today
 from kpis.selectors import kpi_page_cached, kpi_segments, kpi_target_list, last_refresh
+from kpis.tasks import refresh_open_periods
 
 VIEW_PERMISSION = "kpis.view_kpisnapshot"
 DEFAULTS = {"granularity": "month", "period": "this", "dimension": "all", "segment": "all"}
@@ -313,3 +318,26 @@ class KpiTargetDeleteView(ServiceDeleteView):
 
     def perform(self, obj):
         services.kpi_target_delete(target=obj)
+
+
+class KpiRefreshView(PagePermissionMixin, View):
+    """ "Refresh now" on the KPI pages: the periodic refresh (open periods and every change since), asked for at
+    once. A worker runs it; without one (`make run`) it runs here, before the page comes back. Once a minute per
+    user: a refresh of a large company takes seconds of both cores."""
+
+    permission_required = VIEW_PERMISSION
+    http_method_names = ["post"]
+
+    def post(self, request):
+        back = request.POST.get("next", "")
+        if not back.startswith("/kpis/") or not url_has_allowed_host_and_scheme(back, allowed_hosts=None):
+            back = reverse("kpis:overview")
+        if over_limit(request, group="kpi-refresh", rate="1/m", key="user"):
+            messages.info(request, "A refresh was asked for less than a minute ago; its numbers come shortly.")
+        elif not outbox.enqueue(refresh_open_periods):
+            messages.warning(request, "The task queue cannot be reached: the numbers update once it is back.")
+        elif settings.CELERY_TASK_ALWAYS_EAGER:
+            messages.success(request, "The KPIs were recomputed from the records.")
+        else:
+            messages.success(request, "A refresh is on its way: reload in a minute for the new numbers.")
+        return redirect(back)
