@@ -27,6 +27,8 @@ install: $(VENV)/.installed node_modules/.package-lock.json
 install-dev: $(VENV)/.installed-dev node_modules/.package-lock.json
 
 # Try it now: SQLite, local-memory cache, eager tasks; demo data; http://127.0.0.1:8000
+# The survey links of the e-mails it sends point at this server (PORT=8150 make run: port 8150).
+run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	DEBUG=true $(BIN)/python manage.py migrate --no-input
 	DEBUG=true $(BIN)/python manage.py seed_demo --size small
