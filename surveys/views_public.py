@@ -1,7 +1,7 @@
 """The public survey pages at /s/<token>/: no login, no staff data, built for hostile traffic.
 
-- GET shows the question (a ?score= from the e-mail's buttons is pre-chosen) and records
-  nothing but the opening; only the form's POST answers.
+- GET shows the question (a ?score= from the e-mail's buttons is pre-chosen, and the page says it is
+  not saved yet) and records nothing but the opening; only the form's POST answers.
 - Unknown links get the same 404 page whatever the token; expired ones 410; answered ones
   show the answer (and may change it for 24 hours).
 - Every request counts against a per-address rate limit, and unknown tokens against a
@@ -83,17 +83,23 @@ def answer(request, token):
     elif request.method == "GET":
         services.invitation_mark_opened(invitation=invitation)
 
+    if not chosen.isdigit():
+        chosen = ""
     if response_row is not None and not form_error:
         chosen, comment = chosen or str(response_row.score), response_row.comment
+    # A score from the e-mail's buttons is only chosen on the page: the saved answer changes with the form.
+    changing = request.method == "GET" and response_row is not None and chosen != str(response_row.score)
     context = {
         "survey": invitation.survey,
         "response": response_row,
         "can_change": can_change,
-        "chosen": chosen if chosen.isdigit() else "",
+        "chosen": chosen,
         "comment": comment,
         "error": form_error,
         "max_comment": services.MAX_COMMENT,
-        "thanks": response_row is not None and request.method == "GET",
+        "thanks": response_row is not None and request.method == "GET" and not changing,
+        "changing": changing,
+        "unsent": response_row is None and request.method == "GET" and chosen != "",
     }
     if response_row is not None and not can_change:
         return _public(request, "answered.html", context)

@@ -40,6 +40,8 @@ def test_opening_the_link_shows_the_question_without_login_and_records_no_answer
     assert response.status_code == 200
     assert invitation.survey.question in page
     assert 'value="9" required checked' in page
+    assert "You chose 9. Tap “Send” to save your answer." in page
+    assert "Thank you" not in page
     assert not Response.objects.exists()
     assert Invitation.objects.get().opened_at is not None
 
@@ -68,6 +70,26 @@ def test_within_a_day_the_same_link_changes_the_answer(client, invitation):
     stored = Response.objects.get()
     assert (stored.score, stored.comment) == (8, "Thought again")
     assert stored.updated_at is not None
+
+
+def test_an_e_mail_button_of_another_score_after_answering_says_the_saved_answer_stands(client, invitation):
+    client.post(url(), {"score": "2"})
+
+    page = client.get(url(), {"score": "5"}).content.decode()
+
+    assert "Your saved answer is 2. Tap “Update my answer” to change it to 5." in page
+    assert "Your answer is saved" not in page
+    assert 'value="5" required checked' in page
+    assert Response.objects.get().score == 2
+
+
+def test_the_same_link_again_thanks_for_the_saved_answer(client, invitation):
+    client.post(url(), {"score": "2"})
+
+    for params in ({}, {"score": "2"}, {"score": "<b>"}):
+        page = client.get(url(), params).content.decode()
+        assert "Thank you! Your answer is saved." in page
+        assert 'value="2" required checked' in page
 
 
 def test_after_a_day_the_link_shows_the_answer_and_changes_nothing(client, invitation):
