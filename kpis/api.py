@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.response import Response
 
+from crm_project.validators import plausible_date
 from kpis.definitions.base import registry
 from kpis.periods import GRANULARITIES, local_today, period_containing
 from kpis.selectors import kpi_overview, kpi_series
@@ -69,8 +70,8 @@ class KpiPointSerializer(serializers.Serializer):
 
 class SeriesQuerySerializer(serializers.Serializer):
     granularity = serializers.ChoiceField(choices=GRANULARITIES, default="month")
-    start = serializers.DateField(required=False)
-    end = serializers.DateField(required=False)
+    start = serializers.DateField(required=False, validators=[plausible_date])
+    end = serializers.DateField(required=False, validators=[plausible_date])
     segment = serializers.CharField(required=False, default=ALL)
 
     def validate(self, attrs):

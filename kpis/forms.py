@@ -8,7 +8,7 @@ from django import forms
 from crm_project.forms import StyledFormMixin
 from kpis.definitions.base import registry
 from kpis.models import GRANULARITY_CHOICES, KpiTarget
-from kpis.periods import Period, local_today, period_containing
+from kpis.periods import Period, history_floor, local_today, period_containing
 from kpis.presentation import DIMENSION_LABELS
 from kpis.sql import ALL
 
@@ -68,21 +68,35 @@ class KpiFilterForm(StyledFormMixin, forms.Form):
             segments.append(asked)
         self.fields["segment"].widget.choices = [(ALL, "All segments")] + [(label, label) for label in segments]
 
+    def clean_on(self):
+        day = self.cleaned_data.get("on")
+        if day is None:
+            return day
+        if day > local_today():
+            raise forms.ValidationError("Choose a day up to today: a later period has no numbers yet.")
+        floor = history_floor()
+        if day < floor:
+            raise forms.ValidationError(f"Choose a day from {floor.day} {floor:%B %Y}: KPIs are computed since then.")
+        return day
+
     def clean(self):
         data = super().clean()
-        if data.get("period") == "chosen" and not data.get("on"):
+        if data.get("period") == "chosen" and not data.get("on") and "on" not in self.errors:
             self.add_error("on", "Choose a day in the period to show.")
         return data
 
     def selection(self, today: datetime.date | None = None) -> Selection:
-        """The selection the input asks for; invalid or missing parts fall back to this month, whole business."""
-        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        """The selection the input asks for; a part that is invalid or missing falls back (this period, whole
+        business) and the others stay as asked; the picker shows why."""
+        if self.is_bound:
+            self.is_valid()  # cleaned_data then holds the parts that are valid
+        data = getattr(self, "cleaned_data", {})
         granularity = data.get("granularity") or "month"
         choice = data.get("period") or "this"
         current = period_containing(granularity, today or local_today())
         if choice == "last":
             period = current.previous()
-        elif choice == "chosen":
+        elif choice == "chosen" and data.get("on"):
             period = period_containing(granularity, data["on"])
         else:
             period = current

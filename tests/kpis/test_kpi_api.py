@@ -257,6 +257,16 @@ def test_a_bad_request_is_a_400(kpi_api, key, params):
     assert response.status_code == 400, response.content
 
 
+def test_a_range_beyond_the_years_of_records_is_a_400_that_says_so(kpi_api):
+    response = kpi_api.get("revenue", granularity="year", start="0001-01-01", end="9999-12-31")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "start": ["Enter a date between the years 1900 and 2100."],
+        "end": ["Enter a date between the years 1900 and 2100."],
+    }
+
+
 @pytest.mark.parametrize("role", ["sales", "support"])
 def test_staff_without_the_manager_role_get_a_403(api_client, make_user, role):
     api_client.force_authenticate(make_user(role))

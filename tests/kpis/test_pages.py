@@ -144,6 +144,27 @@ def test_the_picker_shows_what_the_page_shows(manager_client):
     assert re.search(r'<option value="this" selected>', html)
 
 
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [
+        (
+            datetime.date.today() + datetime.timedelta(days=400),
+            "Choose a day up to today: a later period has no numbers yet.",
+        ),
+        ("1990-06-01", "Choose a day from 1 January"),
+        ("2025-02-30", "Enter a valid date."),
+    ],
+)
+def test_a_day_with_no_numbers_says_why_and_shows_this_period_of_the_granularity_asked(manager_client, day, message):
+    refresh_kpis()
+    this_year = timezone.localdate().year
+
+    html = manager_client.get("/kpis/", {"granularity": "year", "period": "chosen", "on": str(day)}).content.decode()
+
+    assert message in html
+    assert f'KPIs <span class="text-body-secondary fs-5">{this_year}</span>' in html
+
+
 def test_targets_show_on_and_off_target(manager_client):
     churn_history()
     refresh_kpis()
