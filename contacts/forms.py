@@ -3,14 +3,29 @@ from django.conf import settings
 from django.db.models import Q
 
 from crm_project.forms import StyledFormMixin
+from crm_project.templatetags.crm import display_name
 
 from .models import Company, Contact, Interaction, normalize_email
+
+
+def _people_as_owners(form) -> None:
+    """The owner is chosen among the active staff (a record keeps one who has left), listed by name as the pages
+    show them, not by username."""
+    current = form.instance.owner_id if form.instance.pk else None
+    form.fields["owner"].queryset = (
+        form.fields["owner"].queryset.filter(Q(is_active=True) | Q(pk=current)).order_by("username")
+    )
+    form.fields["owner"].label_from_instance = display_name
 
 
 class CompanyForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Company
         fields = ["name", "domain", "industry", "size_band", "region", "owner"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _people_as_owners(self)
 
 
 class ContactForm(StyledFormMixin, forms.ModelForm):
@@ -36,6 +51,7 @@ class ContactForm(StyledFormMixin, forms.ModelForm):
         # Active channels only, but a contact keeps the one it has even after it is retired.
         current = self.instance.channel_id if self.instance.pk else None
         self.fields["channel"].queryset = self.fields["channel"].queryset.filter(Q(is_active=True) | Q(pk=current))
+        _people_as_owners(self)
 
     def clean_email(self):
         return normalize_email(self.cleaned_data.get("email", ""))

@@ -5,7 +5,14 @@ from django import forms
 from django.db.models import F, Q
 from django.utils import timezone
 
-from contacts.filters import DATE_INPUT, SEARCH_INPUT, DrillDownFiltersMixin, SegmentFilter, StableOrderingFilter
+from contacts.filters import (
+    DATE_INPUT,
+    SEARCH_INPUT,
+    DrillDownFiltersMixin,
+    PersonFilter,
+    SegmentFilter,
+    StableOrderingFilter,
+)
 from crm_project.forms import StyledForm
 
 from . import selectors
@@ -44,7 +51,7 @@ class TicketFilter(DrillDownFiltersMixin, django_filters.FilterSet):
     )
     priority = django_filters.ChoiceFilter(choices=Ticket.Priority.choices, empty_label="Any priority")
     channel = django_filters.ChoiceFilter(choices=Ticket.Channel.choices, empty_label="Any channel")
-    assignee = django_filters.ModelChoiceFilter(queryset=agent_choices, empty_label="Anyone")
+    assignee = PersonFilter(queryset=agent_choices, empty_label="Anyone")
     contact = django_filters.NumberFilter(field_name="contact_id", widget=forms.HiddenInput)
     created_after = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", label="Created from", widget=DATE_INPUT

@@ -349,6 +349,19 @@ def test_create_contact_saves_it_owned_by_the_creator_and_opens_its_page(sales_c
     assert (contact.email, contact.owner) == ("ada@example.com", sales_user)
 
 
+def test_the_owner_lists_active_staff_by_name_and_an_owner_who_left_stays_on_their_records(sales_client, make_user):
+    sam = make_user("sales", username="sam", first_name="Sam", last_name="Carter")
+    gone = make_user("sales", username="gone", first_name="Gil", last_name="Gone", is_active=False)
+    contact = ContactFactory(owner=gone)
+
+    for url in (CONTACT_CREATE, COMPANY_CREATE):
+        page = sales_client.get(url).content.decode()
+        assert f'<option value="{sam.pk}">Sam Carter</option>' in page
+        assert "Gil Gone" not in page
+    editing = sales_client.get(reverse("contacts:contact_update", args=[contact.pk])).content.decode()
+    assert f'<option value="{gone.pk}" selected>Gil Gone</option>' in editing
+
+
 def test_create_contact_from_a_company_page_preselects_the_company(sales_client):
     company = CompanyFactory()
 

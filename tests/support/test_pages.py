@@ -86,6 +86,12 @@ def test_an_agent_opens_the_queue_on_their_own_open_tickets(agent_client, agent,
     assert shown(response) == [mine]
 
 
+def test_the_assignee_filter_lists_agents_by_name(agent_client, colleague):
+    page = agent_client.get(TICKET_LIST).content.decode()
+
+    assert f'<option value="{colleague.pk}">Carl Colleague</option>' in page
+
+
 def test_a_sales_rep_opens_the_queue_on_all_open_tickets(sales_client, colleague):
     assigned = open_ticket(assignee=colleague)
     unassigned = open_ticket()
