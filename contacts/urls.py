@@ -24,6 +24,7 @@ urlpatterns = [
         name="interaction_log",
     ),
     path("imports/", views.ImportListView.as_view(), name="import_list"),
+    path("imports/examples/<slug:kind>.csv", views.ImportExampleView.as_view(), name="import_example"),
     path("imports/<int:pk>/", views.ImportDetailView.as_view(), name="import_detail"),
     path("imports/<int:pk>/confirm/", views.ImportConfirmView.as_view(), name="import_confirm"),
     path("companies/", views.CompanyListView.as_view(), name="company_list"),

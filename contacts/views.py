@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views import View
@@ -217,8 +218,25 @@ class ImportListView(PagePermissionMixin, View):
             "form": form,
             "jobs": selectors.import_job_list()[:20],
             "max_upload_mb": settings.IMPORT_MAX_UPLOAD_MB,
+            "kinds": registry.importers().values(),
         }
         return render(self.request, self.template_name, context, status=status)
+
+
+EXAMPLES = settings.BASE_DIR / "docs" / "import-examples"
+
+
+class ImportExampleView(PagePermissionMixin, View):
+    """An example file of a kind (docs/import-examples), to start a file from."""
+
+    permission_required = IMPORT_PERMISSION
+
+    def get(self, request, kind):
+        if kind not in registry.importers() or not (EXAMPLES / f"{kind}.csv").is_file():
+            raise Http404("No example file of that kind.")
+        return FileResponse(
+            (EXAMPLES / f"{kind}.csv").open("rb"), as_attachment=True, filename=f"{kind}.csv", content_type="text/csv"
+        )
 
 
 class ImportDetailView(PagePermissionMixin, View):

@@ -169,3 +169,27 @@ def test_the_preview_shows_the_first_rows_with_their_line_numbers(manager_client
         "header": ["external_id", "name"],
         "rows": [{"line": 3, "cells": ["co-1", "Acme\nGmbH"]}, {"line": 5, "cells": ["co-2", "Globex"]}],
     }
+
+
+def test_the_import_page_says_what_each_file_holds_and_offers_an_example(manager_client):
+    page = manager_client.get(reverse("contacts:import_list")).content.decode()
+
+    assert "What each file holds" in page
+    assert '<strong><code>ordered_at</code></strong> <span class="text-body-secondary">(time)</span>' in page
+    assert '<code>domain</code> <span class="text-body-secondary">(text (max 253))</span>: web domain' in page
+    assert 'href="/imports/examples/orders.csv"' in page
+
+
+def test_an_example_file_downloads_and_imports_as_it_is(manager_client, import_csv, staff):
+    response = manager_client.get("/imports/examples/companies.csv")
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="companies.csv"'
+    result = import_csv("companies", b"".join(response.streaming_content))
+    assert result.imported and not result.problems
+
+
+def test_an_example_of_an_unknown_kind_is_a_404_and_the_examples_are_for_importers(manager_client, client, sales_user):
+    assert manager_client.get("/imports/examples/passwords.csv").status_code == 404
+    client.force_login(sales_user)
+    assert client.get("/imports/examples/companies.csv").status_code == 403
