@@ -218,7 +218,7 @@ class ImportListView(PagePermissionMixin, View):
             "form": form,
             "jobs": selectors.import_job_list()[:20],
             "max_upload_mb": settings.IMPORT_MAX_UPLOAD_MB,
-            "kinds": registry.importers().values(),
+            "kinds": [(kind.replace("_", " "), spec) for kind, spec in registry.importers().items()],
         }
         return render(self.request, self.template_name, context, status=status)
 

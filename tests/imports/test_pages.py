@@ -175,6 +175,7 @@ def test_the_import_page_says_what_each_file_holds_and_offers_an_example(manager
     page = manager_client.get(reverse("contacts:import_list")).content.decode()
 
     assert "What each file holds" in page
+    assert "<summary>Survey responses <a" in page
     assert '<strong><code>ordered_at</code></strong> <span class="text-body-secondary">(time)</span>' in page
     assert '<code>domain</code> <span class="text-body-secondary">(text (max 253))</span>: web domain' in page
     assert 'href="/imports/examples/orders.csv"' in page
