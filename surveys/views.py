@@ -146,7 +146,8 @@ class SurveySendView(PagePermissionMixin, View):
         if contact is not None and invitations:
             messages.success(request, f"{survey} is on its way to {contact.full_name}.")
         else:
-            messages.success(request, f"{survey} is on its way to {len(invitations):,} contacts.")
+            count = len(invitations)
+            messages.success(request, f"{survey} is on its way to {count:,} contact{'' if count == 1 else 's'}.")
         return redirect(survey)
 
 

@@ -322,6 +322,16 @@ def test_sending_to_a_filtered_set_invites_only_the_eligible_contacts(manager, n
     assert response.status_code == 302
     assert set(Invitation.objects.values_list("contact", flat=True)) == {contact.pk for contact in europe}
     assert len(mail.outbox) == 2
+    assert f"{nps} is on its way to 2 contacts." in manager.get(response.url).content.decode()
+
+
+def test_sending_to_a_filtered_set_of_one_says_one_contact(manager, nps, django_capture_on_commit_callbacks):
+    ContactFactory(region="Europe", customer_since=timezone.now() - timedelta(days=100))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager.post(send_url(nps), {"region": "europe", "status": "customer", "expected": "1"})
+
+    assert f"{nps} is on its way to 1 contact." in manager.get(response.url).content.decode()
 
 
 def test_sending_refuses_when_the_audience_changed_since_the_preview(manager, nps):
