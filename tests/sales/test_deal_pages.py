@@ -454,6 +454,22 @@ def test_deal_list_shows_my_deals_by_default_and_everyones_on_request(sales_clie
     assert set(shown(sales_client.get(DEAL_LIST, {"owner": ""}))) == {mine, theirs}
 
 
+def test_deal_list_shows_when_a_closed_deal_closed(sales_client, sales_user):
+    won = DealFactory(
+        owner=sales_user,
+        status=Deal.Status.WON,
+        created_at=datetime.datetime(2026, 2, 1, tzinfo=datetime.UTC),
+        closed_at=datetime.datetime(2026, 3, 5, 15, tzinfo=datetime.UTC),
+    )
+    DealFactory(owner=sales_user)
+
+    page = sales_client.get(DEAL_LIST, {"states": "won,lost"}).content.decode()
+
+    assert '<th scope="col" class="d-none d-md-table-cell">Closed</th>' in page
+    assert ">2026-03-05</span>" in page
+    assert won.title in page
+
+
 def test_deal_list_shows_the_totals_of_the_filtered_deals(sales_client, sales_user):
     DealFactory(owner=sales_user, amount=Decimal("1000.00"), stage=stage("Proposal"))
     DealFactory(owner=sales_user, amount=Decimal("3000.00"), stage=stage("Negotiation"))
