@@ -83,7 +83,7 @@ def answer(request, token):
     elif request.method == "GET":
         services.invitation_mark_opened(invitation=invitation)
 
-    if not chosen.isdigit():
+    if not (chosen.isdigit() and int(chosen) in invitation.survey.scale):  # a ?score= off the scale chooses nothing
         chosen = ""
     if response_row is not None and not form_error:
         chosen, comment = chosen or str(response_row.score), response_row.comment

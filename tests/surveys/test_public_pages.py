@@ -46,6 +46,13 @@ def test_opening_the_link_shows_the_question_without_login_and_records_no_answer
     assert Invitation.objects.get().opened_at is not None
 
 
+def test_a_score_off_the_scale_in_the_link_chooses_nothing(client, invitation):
+    page = client.get(url(), {"score": "11"}).content.decode()
+
+    assert "checked" not in page
+    assert "You chose" not in page
+
+
 def test_the_page_shows_no_staff_navigation_or_data(client, invitation):
     page = client.get(url()).content.decode()
 
@@ -86,7 +93,7 @@ def test_an_e_mail_button_of_another_score_after_answering_says_the_saved_answer
 def test_the_same_link_again_thanks_for_the_saved_answer(client, invitation):
     client.post(url(), {"score": "2"})
 
-    for params in ({}, {"score": "2"}, {"score": "<b>"}):
+    for params in ({}, {"score": "2"}, {"score": "<b>"}, {"score": "99"}):
         page = client.get(url(), params).content.decode()
         assert "Thank you! Your answer is saved." in page
         assert 'value="2" required checked' in page
