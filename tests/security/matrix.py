@@ -80,6 +80,8 @@ def parameter_values(route: Route, world: World) -> dict[str, str]:
             values[name] = SURVEY_TOKEN
         elif name == "key":
             values[name] = KPI_KEY
+        elif name == "kind":
+            values[name] = "contacts"  # an import's kind
         elif name == "app_label":
             values[name] = "contacts"
         elif name == "url":
