@@ -1,6 +1,7 @@
 """The KPI API: definitions with their latest values, and the series of one KPI."""
 
 import datetime
+from decimal import Decimal, InvalidOperation
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
@@ -192,6 +193,21 @@ def _definition(kpi) -> dict:
 INTERVAL_KPIS = {"nps", "csat"}
 
 
+def _details(details: dict | None) -> dict:
+    """A snapshot's details, its amounts and ratios as JSON numbers (they are kept as text, with every digit)."""
+    return {name: _detail_number(value) for name, value in (details or {}).items()}
+
+
+def _detail_number(value):
+    if not isinstance(value, str):
+        return value
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return value
+    return float(number) if number.is_finite() else value
+
+
 def _point(point: dict, key: str) -> dict:
     item = {
         "period_start": point["period_start"].isoformat(),
@@ -201,7 +217,7 @@ def _point(point: dict, key: str) -> dict:
         "numerator": _number(point["numerator"]),
         "denominator": _number(point["denominator"]),
         "sample_size": point["sample_size"],
-        "details": point["details"],
+        "details": _details(point["details"]),
         "computed_at": point["computed_at"].isoformat() if point["computed_at"] else None,
     }
     if key in INTERVAL_KPIS:

@@ -193,6 +193,8 @@ def test_resolution_time_is_the_median_hours_to_resolution(kpi_api):
     assert_kpi(months["2025-03-01"], 24.00, sample_size=3)  # 12, 24, 72
     assert_kpi(months["2025-04-01"], 9.00, sample_size=3)  # 6, 9, 120
     assert_kpi(months["2025-05-01"], None, sample_size=0)
+    assert months["2025-03-01"]["details"]["mean"] == pytest.approx((12 + 24 + 72) / 3)  # a JSON number: 36.0
+    assert months["2025-04-01"]["details"]["mean"] == pytest.approx((6 + 9 + 120) / 3)
 
 
 def test_resolution_time_by_channel(kpi_api):
