@@ -98,6 +98,20 @@ class SegmentFilter(django_filters.CharFilter):
         return qs.filter(label_condition(value.strip(), *self.label_fields))
 
 
+class RecordIdField(forms.IntegerField):
+    """A record's id: a whole number from 1 to the largest a database key holds (a longer one would stop the
+    query with an overflow, a 500; here it is the filter form's message, or the API's 400)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+class IdFilter(django_filters.NumberFilter):
+    field_class = RecordIdField
+
+
 class CharInFilter(django_filters.BaseInFilter, django_filters.CharFilter):
     """Comma-separated values: ?states=won,lost."""
 
@@ -151,7 +165,7 @@ class ContactFilter(DrillDownFiltersMixin, django_filters.FilterSet):
         empty_label="Any status",
     )
     channel = django_filters.ModelChoiceFilter(queryset=Channel.objects.all(), empty_label="Any channel")
-    company = django_filters.NumberFilter(field_name="company_id", widget=forms.HiddenInput)
+    company = IdFilter(field_name="company_id", widget=forms.HiddenInput)
     owner = PersonFilter(queryset=staff_choices, empty_label="Any owner")
     region = django_filters.CharFilter(lookup_expr="iexact")
     industry = django_filters.CharFilter(method="filter_industry")
@@ -288,7 +302,7 @@ class CompanyFilter(django_filters.FilterSet):
 
 
 class InteractionFilter(django_filters.FilterSet):
-    contact = django_filters.NumberFilter(field_name="contact_id")
+    contact = IdFilter(field_name="contact_id")
     kind = django_filters.ChoiceFilter(choices=Interaction.Kind.choices)
     direction = django_filters.ChoiceFilter(choices=Interaction.Direction.choices)
     user = PersonFilter(queryset=staff_choices)

@@ -11,6 +11,7 @@ from contacts.filters import (
     SEARCH_INPUT,
     CharInFilter,
     DrillDownFiltersMixin,
+    IdFilter,
     PersonFilter,
     SegmentFilter,
     StableOrderingFilter,
@@ -80,7 +81,7 @@ class DealFilter(DrillDownFiltersMixin, django_filters.FilterSet):
     owner = PersonFilter(queryset=staff_choices, empty_label="Anyone")
     channel = django_filters.ModelChoiceFilter(queryset=Channel.objects.all(), empty_label="Any channel")
     kind = django_filters.ChoiceFilter(choices=Deal.Kind.choices, empty_label="Any kind")
-    contact = django_filters.NumberFilter(field_name="contact_id", widget=forms.HiddenInput)
+    contact = IdFilter(field_name="contact_id", widget=forms.HiddenInput)
     amount_min = django_filters.NumberFilter(field_name="amount", lookup_expr="gte", label="Amount from")
     amount_max = django_filters.NumberFilter(field_name="amount", lookup_expr="lte", label="Amount up to")
     expected_close_month = django_filters.DateFilter(
@@ -176,8 +177,8 @@ class DealFilter(DrillDownFiltersMixin, django_filters.FilterSet):
 
 class OrderFilter(DrillDownFiltersMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label="Search", widget=SEARCH_INPUT)
-    contact = django_filters.NumberFilter(field_name="contact_id", widget=forms.HiddenInput)
-    deal = django_filters.NumberFilter(field_name="deal_id", widget=forms.HiddenInput)
+    contact = IdFilter(field_name="contact_id", widget=forms.HiddenInput)
+    deal = IdFilter(field_name="deal_id", widget=forms.HiddenInput)
     # Local days as instants (not `ordered_at::date`), so the ordered_at index serves the range.
     ordered_after = django_filters.DateFilter(method="filter_ordered_after", label="Ordered from", widget=DATE_INPUT)
     ordered_before = django_filters.DateFilter(method="filter_ordered_before", label="Ordered until", widget=DATE_INPUT)
@@ -229,7 +230,7 @@ class OrderFilter(DrillDownFiltersMixin, django_filters.FilterSet):
 class SubscriptionFilter(DrillDownFiltersMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label="Search", widget=SEARCH_INPUT)
     outcome = django_filters.ChoiceFilter(choices=Subscription.Outcome.choices, empty_label="Any outcome")
-    contact = django_filters.NumberFilter(field_name="contact_id", widget=forms.HiddenInput)
+    contact = IdFilter(field_name="contact_id", widget=forms.HiddenInput)
     ends_after = django_filters.DateFilter(
         field_name="ends_on", lookup_expr="gte", label="Ends from", widget=DATE_INPUT
     )

@@ -9,6 +9,7 @@ from contacts.filters import (
     DATE_INPUT,
     SEARCH_INPUT,
     DrillDownFiltersMixin,
+    IdFilter,
     PersonFilter,
     SegmentFilter,
     StableOrderingFilter,
@@ -52,7 +53,7 @@ class TicketFilter(DrillDownFiltersMixin, django_filters.FilterSet):
     priority = django_filters.ChoiceFilter(choices=Ticket.Priority.choices, empty_label="Any priority")
     channel = django_filters.ChoiceFilter(choices=Ticket.Channel.choices, empty_label="Any channel")
     assignee = PersonFilter(queryset=agent_choices, empty_label="Anyone")
-    contact = django_filters.NumberFilter(field_name="contact_id", widget=forms.HiddenInput)
+    contact = IdFilter(field_name="contact_id", widget=forms.HiddenInput)
     created_after = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", label="Created from", widget=DATE_INPUT
     )

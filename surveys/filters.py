@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from contacts.filters import (
     DATE_INPUT,
     DrillDownFiltersMixin,
+    IdFilter,
     SegmentFilter,
     StableOrderingFilter,
     contact_segment_filters,
@@ -80,8 +81,8 @@ class ResponseFilter(DrillDownFiltersMixin, django_filters.FilterSet):
     )
     region = django_filters.CharFilter(field_name="invitation__contact__region", lookup_expr="iexact", label="Region")
     industry = django_filters.CharFilter(method="filter_industry", label="Industry")
-    contact = django_filters.NumberFilter(field_name="invitation__contact_id", widget=forms.HiddenInput)
-    ticket = django_filters.NumberFilter(field_name="invitation__ticket_id", widget=forms.HiddenInput)
+    contact = IdFilter(field_name="invitation__contact_id", widget=forms.HiddenInput)
+    ticket = IdFilter(field_name="invitation__ticket_id", widget=forms.HiddenInput)
     ordering = StableOrderingFilter(
         fields=(("submitted_at", "submitted"), ("score", "score")),
         field_labels={"submitted_at": "Answered", "score": "Score"},
@@ -144,8 +145,8 @@ class ResponseFilter(DrillDownFiltersMixin, django_filters.FilterSet):
 
 class InvitationFilter(django_filters.FilterSet):
     survey = django_filters.ModelChoiceFilter(queryset=Survey.objects.all())
-    contact = django_filters.NumberFilter(field_name="contact_id")
-    ticket = django_filters.NumberFilter(field_name="ticket_id")
+    contact = IdFilter(field_name="contact_id")
+    ticket = IdFilter(field_name="ticket_id")
     sent_after = django_filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="gte")
     sent_before = django_filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="lt")
     responded = django_filters.BooleanFilter(field_name="response", lookup_expr="isnull", exclude=True)
