@@ -1,5 +1,4 @@
-"""Rate limits on the public pages (and a few costly staff actions), counted in the cache per client address or
-user (django-ratelimit).
+"""Rate limits on the public pages, counted in the cache per client address (django-ratelimit).
 
 When the cache (Redis) is down the limit cannot be counted; the page then answers
 instead of failing with a 500, and the failure is logged.
@@ -12,11 +11,10 @@ from django_ratelimit.core import is_ratelimited
 logger = logging.getLogger(__name__)
 
 
-def over_limit(request, *, group: str, rate, key: str = "ip") -> bool:
-    """Count this request against `group` and say whether the client (`key`: its address, or "user") is over
-    `rate`."""
+def over_limit(request, *, group: str, rate) -> bool:
+    """Count this request against `group` and say whether the client is over `rate`."""
     try:
-        return is_ratelimited(request, group=group, key=key, rate=rate, increment=True)
+        return is_ratelimited(request, group=group, key="ip", rate=rate, increment=True)
     except Exception:  # the cache is unreachable: serve rather than fail
         logger.warning("Rate limit %s not counted: the cache is unavailable", group, exc_info=True)
         return False

@@ -2,10 +2,12 @@
 
 import csv
 import hashlib
+import logging
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -16,7 +18,6 @@ from django.views.generic import FormView, TemplateView
 
 from crm_project import outbox
 from crm_project.permissions import PagePermissionMixin
-from crm_project.ratelimits import over_limit
 from crm_project.views_mixins import ServiceDeleteView
 from kpis import pages, presentation, services
 from kpis.cohorts import cohort_table
@@ -26,6 +27,8 @@ from kpis.models import KpiTarget
 from kpis.periods import local_today
 from kpis.selectors import kpi_page_cached, kpi_segments, kpi_target_list, last_refresh
 from kpis.tasks import refresh_open_periods
+
+logger = logging.getLogger(__name__)
 
 VIEW_PERMISSION = "kpis.view_kpisnapshot"
 DEFAULTS = {"granularity": "month", "period": "this", "dimension": "all", "segment": "all"}
@@ -320,6 +323,15 @@ class KpiTargetDeleteView(ServiceDeleteView):
         services.kpi_target_delete(target=obj)
 
 
+def _asked_lately(user) -> bool:
+    """Whether `user` asked for a refresh less than a minute ago; if not, this request counts as the asking."""
+    try:
+        return not cache.add(f"kpi-refresh-asked:{user.pk}", True, timeout=60)
+    except Exception:  # the cache is unreachable: let it through (the refresh's own lock runs one at a time)
+        logger.warning("Refresh now: the cache is unavailable, not counted", exc_info=True)
+        return False
+
+
 class KpiRefreshView(PagePermissionMixin, View):
     """ "Refresh now" on the KPI pages: the periodic refresh (open periods and every change since), asked for at
     once. A worker runs it; without one (`make run`) it runs here, before the page comes back. Once a minute per
@@ -332,7 +344,7 @@ class KpiRefreshView(PagePermissionMixin, View):
         back = request.POST.get("next", "")
         if not back.startswith("/kpis/") or not url_has_allowed_host_and_scheme(back, allowed_hosts=None):
             back = reverse("kpis:overview")
-        if over_limit(request, group="kpi-refresh", rate="1/m", key="user"):
+        if _asked_lately(request.user):
             messages.info(request, "A refresh was asked for less than a minute ago; its numbers come shortly.")
         elif not outbox.enqueue(refresh_open_periods):
             messages.warning(request, "The task queue cannot be reached: the numbers update once it is back.")
