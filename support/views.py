@@ -206,7 +206,7 @@ class TicketReplyView(TicketActionView):
 
     def perform(self, ticket, data):
         services.ticket_reply(ticket=ticket, author=self.request.user, body=data["body"])
-        return "Reply sent to the customer."
+        return "Reply added to the ticket (the CRM does not e-mail it)."
 
 
 class TicketNoteView(TicketActionView):

@@ -114,8 +114,8 @@ def test_agent_takes_a_ticket_from_the_unassigned_queue_notes_replies_and_resolv
 
     # ... replies to the customer
     page.get_by_label("Message").fill(REPLY)
-    page.get_by_role("button", name="Send reply").click()
-    expect(page.get_by_role("status")).to_contain_text("Reply sent to the customer.")
+    page.get_by_role("button", name="Add reply").click()
+    expect(page.get_by_role("status")).to_contain_text("Reply added to the ticket (the CRM does not e-mail it).")
     reply = conversation.get_by_role("listitem").nth(2)
     expect(reply).to_contain_text("Reply")
     expect(reply).to_contain_text(REPLY)
