@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django import forms
 
 from crm_project.forms import StyledFormMixin
+from crm_project.validators import plausible_date
 from kpis.definitions.base import registry
 from kpis.models import GRANULARITY_CHOICES, KpiTarget
 from kpis.periods import Period, history_floor, local_today, period_containing
@@ -111,6 +112,15 @@ def raw_dimension(data) -> str:
     return dimension if dimension in dict(dimension_choices()) else ALL
 
 
+# What a target may be, by KPI key or unit: shares of a whole from 0 to 100 %, NPS from -100 to 100, a return on
+# spend from -100 % (all of it lost) up; anything else (money, counts, hours, ratios) 0 or more.
+TARGET_RANGES = {
+    "percent": (0, 100),
+    "score": (-100, 100),
+    "campaign_roi": (-100, None),
+}
+
+
 class KpiTargetForm(StyledFormMixin, forms.Form):
     """A target's input; kpi_target_set writes it (replacing the target of the same KPI and period)."""
 
@@ -124,6 +134,7 @@ class KpiTargetForm(StyledFormMixin, forms.Form):
         label="Day in the period",
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="For a target of one period only: any day in it.",
+        validators=[plausible_date],
     )
     value = forms.DecimalField(max_digits=20, decimal_places=2, label="Target value")
     note = forms.CharField(max_length=200, required=False)
@@ -144,7 +155,18 @@ class KpiTargetForm(StyledFormMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("standing"):
+        kpi = registry().get(data.get("kpi"))
+        if kpi is not None and data.get("value") is not None:
+            low, high = TARGET_RANGES.get(kpi.key, TARGET_RANGES.get(kpi.unit, (0, None)))
+            if data["value"] < low or (high is not None and data["value"] > high):
+                within = f"from {low} to {high}" if high is not None else f"{low} or more"
+                self.add_error("value", f"A target of {kpi.name} is {within}.")
+        if data.get("standing") and data.get("period_start"):
+            self.add_error(
+                "period_start",
+                "A standing target is for every period: clear the day, or untick Standing for that period only.",
+            )
+        elif data.get("standing"):
             data["period_start"] = None
         elif not data.get("period_start"):
             self.add_error("period_start", "Choose a day in the period, or make the target standing.")

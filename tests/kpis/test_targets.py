@@ -58,6 +58,46 @@ def test_a_target_needs_a_period_or_to_be_standing(manager_client):
     assert not KpiTarget.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"kpi": "churn_rate", "value": "-5"}, "value", "A target of Customer churn rate is from 0 to 100."),
+        ({"kpi": "csat", "value": "1000000000"}, "value", "A target of Customer satisfaction (CSAT) is from 0 to 100."),
+        ({"kpi": "nps", "value": "-101"}, "value", "A target of Net Promoter Score is from -100 to 100."),
+        ({"kpi": "revenue", "value": "-1"}, "value", "A target of Revenue is 0 or more."),
+        ({"kpi": "campaign_roi", "value": "-101"}, "value", "is -100 or more."),
+        (
+            {"kpi": "revenue", "value": "10", "standing": "", "period_start": "9998-12-28"},
+            "period_start",
+            "Enter a date between the years 1900 and 2100.",
+        ),
+        (
+            {"kpi": "revenue", "value": "10", "period_start": "2026-11-17"},
+            "period_start",
+            "A standing target is for every period: clear the day, or untick Standing for that period only.",
+        ),
+    ],
+)
+def test_a_target_that_cannot_be_is_refused_with_the_reason(manager_client, fields, field, message):
+    data = {"granularity": "month", "standing": "on", **fields}
+    data = {name: value for name, value in data.items() if value != ""}
+
+    response = manager_client.post("/kpis/targets/new/", data)
+
+    assert response.status_code == 200
+    assert any(message in error for error in response.context["form"].errors[field])
+    assert not KpiTarget.objects.exists()
+
+
+def test_a_negative_return_on_spend_and_a_negative_nps_are_targets(manager_client):
+    for kpi, value in (("campaign_roi", "-20"), ("nps", "-10")):
+        manager_client.post(
+            "/kpis/targets/new/", {"kpi": kpi, "granularity": "month", "standing": "on", "value": value}
+        )
+
+    assert KpiTarget.objects.count() == 2
+
+
 def test_a_period_target_wins_over_the_standing_one(manager_client):
     make_customer(at(2025, 3, 2))
     refresh_kpis()
