@@ -386,7 +386,8 @@ def deal_mark_lost(*, deal: Deal, reason: str, actor: User | None = None) -> Dea
 
 @transaction.atomic
 def deal_reopen(*, deal: Deal, actor: User | None = None, stage: Stage | None = None) -> Deal:
-    """Reopen a won or lost deal into an open stage (the last open one unless given).
+    """Reopen a won or lost deal into an open stage: the one it was last in unless given (by its stage history;
+    the pipeline's last open stage for a deal never in one, as an import can leave it).
 
     If winning this deal is what made its contact a customer, and no other won deal
     does, the contact is no longer a customer.
@@ -395,7 +396,15 @@ def deal_reopen(*, deal: Deal, actor: User | None = None, stage: Stage | None = 
     if deal.status == Deal.Status.OPEN:
         refuse("This deal is already open.")
     if stage is None:
-        stage = deal.pipeline.stages.filter(kind=Stage.Kind.OPEN).order_by("-position").first()
+        last = (
+            deal.stage_changes.filter(to_stage__kind=Stage.Kind.OPEN, to_stage__pipeline=deal.pipeline)
+            .order_by("-changed_at", "-id")
+            .select_related("to_stage")
+            .first()
+        )
+        stage = (
+            last.to_stage if last else deal.pipeline.stages.filter(kind=Stage.Kind.OPEN).order_by("-position").first()
+        )
         if stage is None:
             refuse(f"The pipeline {deal.pipeline} has no open stage.")
     _check_stage_in_pipeline(stage, deal.pipeline)

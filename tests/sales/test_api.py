@@ -119,7 +119,7 @@ def test_move_win_lose_and_reopen_a_deal(sales_api):
         "Qualification",
         "Proposal",
         "Won",
-        "Negotiation",
+        "Proposal",  # back to the stage it was won from
         "Lost",
     ]
 

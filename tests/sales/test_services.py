@@ -226,6 +226,22 @@ def test_reopening_clears_the_close_and_is_recorded(sales_user):
     assert SalesEvent.objects.filter(deal=deal, verb=SalesEvent.Verb.DEAL_REOPENED).exists()
 
 
+def test_reopening_goes_back_to_the_stage_the_deal_was_last_in(sales_user):
+    won = DealFactory()
+    services.deal_move_stage(deal=won, stage=stage("Proposal"), actor=sales_user)
+    services.deal_mark_won(deal=won, actor=sales_user)
+    lost = DealFactory()
+    services.deal_move_stage(deal=lost, stage=stage("Needs analysis"), actor=sales_user)
+    services.deal_mark_lost(deal=lost, reason="Timing", actor=sales_user)
+
+    services.deal_reopen(deal=won, actor=sales_user)
+    services.deal_reopen(deal=lost, actor=sales_user)
+
+    won.refresh_from_db()
+    lost.refresh_from_db()
+    assert (won.stage.name, lost.stage.name) == ("Proposal", "Needs analysis")
+
+
 def test_reopening_the_deal_that_made_a_customer_undoes_it(sales_user):
     contact = ContactFactory()
     deal = DealFactory(contact=contact)
