@@ -108,7 +108,7 @@ class KpiViewSet(viewsets.ViewSet):
     def list(self, request):
         granularity = request.query_params.get("granularity", "month")
         if granularity not in GRANULARITIES:
-            raise serializers.ValidationError({"granularity": f"Choose one of {', '.join(GRANULARITIES)}."})
+            raise serializers.ValidationError({"granularity": [f"Choose one of {', '.join(GRANULARITIES)}."]})
         items = []
         for row in kpi_overview(granularity=granularity):
             kpi = row["kpi"]

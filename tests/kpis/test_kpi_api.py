@@ -257,6 +257,13 @@ def test_a_bad_request_is_a_400(kpi_api, key, params):
     assert response.status_code == 400, response.content
 
 
+def test_an_unknown_granularity_of_the_catalogue_is_a_400_listing_the_choices(kpi_api):
+    response = kpi_api.client.get("/api/kpis/", {"granularity": "fortnight"})
+
+    assert response.status_code == 400
+    assert response.json() == {"granularity": ["Choose one of week, month, quarter, year."]}
+
+
 def test_a_range_beyond_the_years_of_records_is_a_400_that_says_so(kpi_api):
     response = kpi_api.get("revenue", granularity="year", start="0001-01-01", end="9999-12-31")
 
