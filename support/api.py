@@ -8,6 +8,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 
 from contacts.models import Contact
+from crm_project import serializers as strict
 from crm_project.api import CsvExportMixin, ServiceModelViewSet
 
 from . import exports, selectors, services
@@ -17,7 +18,7 @@ from .models import SlaPolicy, Ticket, TicketMessage
 User = get_user_model()
 
 
-class SlaPolicySerializer(serializers.ModelSerializer):
+class SlaPolicySerializer(strict.ModelSerializer):
     class Meta:
         model = SlaPolicy
         fields = ["id", "priority", "first_response_hours", "resolution_hours"]
@@ -29,11 +30,21 @@ class TicketMessageSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TicketMessage
-        fields = ["id", "author_kind", "author", "is_public", "body", "created_at"]
+        fields = [
+            "id",
+            "author_kind",
+            "author",
+            "is_public",
+            "body",
+            "created_at",
+            "email_to",
+            "emailed_at",
+            "email_error",
+        ]
         read_only_fields = fields
 
 
-class TicketSerializer(serializers.ModelSerializer):
+class TicketSerializer(strict.ModelSerializer):
     """A ticket; only its subject and contact can be edited: the rest changes through the actions."""
 
     contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False, allow_null=True)
@@ -164,12 +175,12 @@ class TicketDetailSerializer(TicketSerializer):
 # Action inputs ---------------------------------------------------------------------------------
 
 
-class TicketMessageInput(serializers.Serializer):
+class TicketMessageInput(strict.Serializer):
     # Blank passes here so that the service refuses it with its own message.
     body = serializers.CharField(allow_blank=True, trim_whitespace=False)
 
 
-class TicketAssignInput(serializers.Serializer):
+class TicketAssignInput(strict.Serializer):
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(),
         allow_null=True,
@@ -178,11 +189,11 @@ class TicketAssignInput(serializers.Serializer):
     )
 
 
-class TicketPriorityInput(serializers.Serializer):
+class TicketPriorityInput(strict.Serializer):
     priority = serializers.ChoiceField(choices=Ticket.Priority.choices)
 
 
-class TicketStatusInput(serializers.Serializer):
+class TicketStatusInput(strict.Serializer):
     status = serializers.ChoiceField(
         choices=Ticket.Status.choices, help_text="new, open or pending; resolve, reopen and close have their actions."
     )
@@ -257,7 +268,8 @@ class TicketViewSet(ServiceModelViewSet):
     @extend_schema(request=TicketMessageInput, responses={201: TicketMessageSerializer})
     @action(detail=True, methods=["post"])
     def reply(self, request, pk=None):
-        """A public reply to the customer; the first one sets the first response time."""
+        """A public reply to the customer, e-mailed to the ticket's contact after commit (`email_to`; empty without
+        an address); the first one sets the first response time."""
         return self._message(services.ticket_reply, request, author=request.user)
 
     @extend_schema(request=TicketMessageInput, responses={201: TicketMessageSerializer})

@@ -12,10 +12,12 @@ class SupportConfig(AppConfig):
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="support.defaults")
         from audit.recording import register
         from contacts import registry
+        from crm_project import outbox
 
-        from . import importers, models, panels, timeline
+        from . import importers, models, panels, services, timeline
 
         register(models.Ticket)
+        outbox.register("ticket replies", services.replies_dispatch_pending)
 
         registry.register_timeline_source(timeline.contact_timeline, permission="support.view_ticket")
         registry.register_search_provider(timeline.search_tickets)

@@ -62,3 +62,9 @@ class TicketImporter(ImportSpec):
         created = row["created_at"]
         record["first_response_due_at"] = sla.add_hours(created, policy.first_response_hours, hours) if policy else None
         record["resolution_due_at"] = sla.add_hours(created, policy.resolution_hours, hours) if policy else None
+
+    def carry_over(self, record, old) -> None:
+        # The file has no close time: a ticket closed already, and resolved when it was, keeps the one it has.
+        same_resolution = old["resolved_at"] == record["resolved_at"]
+        if record["status"] == Ticket.Status.CLOSED and old["closed_at"] is not None and same_resolution:
+            record["closed_at"] = old["closed_at"]

@@ -177,16 +177,37 @@ class TicketMessage(models.Model):
     is_public = models.BooleanField(default=True, help_text="Internal notes are seen by staff only.")
     body = models.TextField(max_length=20000)
     created_at = models.DateTimeField(default=timezone.now)
+    # A reply is e-mailed to the ticket's contact after commit (`email_to` is set when it is written: the
+    # message is its own outbox). Messages written otherwise (notes, the customer's, imported history) have
+    # no `email_to` and are never sent.
+    email_to = models.EmailField(
+        blank=True, db_default="", help_text="Where the reply is e-mailed; empty: not e-mailed."
+    )
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    email_error = models.CharField(
+        max_length=200, blank=True, db_default="", help_text="Why the reply could not be e-mailed."
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at"], name="ticketmessage_ticket_time_idx")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="ticketmessage_ticket_time_idx"),
+            models.Index(
+                fields=["created_at"],
+                name="ticketmessage_unsent_idx",
+                condition=Q(emailed_at__isnull=True, email_error="") & ~Q(email_to=""),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(author_kind="agent") | Q(is_public=True),
                 name="customer_messages_are_public",
             ),
             models.CheckConstraint(condition=~Q(body=""), name="ticketmessage_not_empty"),
+            models.CheckConstraint(
+                condition=Q(email_to="") | Q(author_kind="agent", is_public=True),
+                name="only_replies_are_emailed",
+            ),
         ]
 
     def __str__(self):

@@ -8,13 +8,20 @@ The times that KPIs measure are kept here from what happened, never typed in:
 - `agent_replies` counts public agent replies; `reopened_count` counts reopenings.
 """
 
+import datetime
+from smtplib import SMTPRecipientsRefused
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from audit import recording as audit
 from contacts.models import Contact
+from crm_project import outbox
 from crm_project.services import apply_and_save, refuse
 from crm_project.templatetags.crm import display_name
 
@@ -122,10 +129,13 @@ def ticket_create(
 
 @transaction.atomic
 def ticket_reply(*, ticket: Ticket, author: User, body: str) -> TicketMessage:
-    """A public agent reply: the first one sets the first response time."""
+    """A public agent reply: the first one sets the first response time. It is e-mailed to the ticket's contact
+    after commit (`email_to`; none without a contact or an address): a support answer, sent whether or not the
+    contact opted out of surveys and campaigns."""
     ticket = _locked(ticket)
     if ticket.status == Ticket.Status.CLOSED:
         refuse("This ticket is closed: a reply cannot be added. Open a new ticket instead.")
+    contact = ticket.contact
     message = TicketMessage.objects.create(
         ticket=ticket,
         author_kind=TicketMessage.Author.AGENT,
@@ -133,7 +143,10 @@ def ticket_reply(*, ticket: Ticket, author: User, body: str) -> TicketMessage:
         is_public=True,
         body=_clean_body(body),
         created_at=timezone.now(),
+        email_to=contact.email if contact is not None else "",
     )
+    if message.email_to:  # the message is its own outbox: unsent, it waits until a worker sends it
+        outbox.enqueue_on_commit(_send_replies_task(), [message.pk])
     ticket.agent_replies += 1
     if ticket.first_response_at is None:
         ticket.first_response_at = message.created_at
@@ -141,6 +154,66 @@ def ticket_reply(*, ticket: Ticket, author: User, body: str) -> TicketMessage:
         ticket.status = Ticket.Status.OPEN
     ticket.save(update_fields=["agent_replies", "first_response_at", "status", "updated_at"])
     return message
+
+
+def _send_replies_task():
+    from .tasks import send_replies
+
+    return send_replies
+
+
+def unsent_replies():
+    """Replies to e-mail that have not gone (nor been given up: a refused address)."""
+    return TicketMessage.objects.filter(emailed_at__isnull=True, email_error="").exclude(email_to="")
+
+
+def replies_dispatch_pending(created_before: datetime.datetime) -> int:
+    """The outbox's dispatch: queue the sending of replies still unsent that were written before then."""
+    ids = list(unsent_replies().filter(created_at__lt=created_before).order_by("pk").values_list("pk", flat=True))
+    batch = settings.SURVEY_SEND_BATCH
+    return sum(outbox.enqueue(_send_replies_task(), ids[start : start + batch]) for start in range(0, len(ids), batch))
+
+
+def _email_for(message: TicketMessage) -> EmailMessage:
+    context = {"message": message, "ticket": message.ticket, "contact": message.ticket.contact}
+    return EmailMessage(
+        subject=f"Re: {' '.join(message.ticket.subject.split())} [ticket #{message.ticket_id}]",
+        body=render_to_string("support/email/reply.txt", context),
+        to=[message.email_to],
+    )
+
+
+def replies_send(*, message_ids: list[int]) -> int:
+    """E-mail the unsent replies among these; a second run sends nothing twice. Returns how many went.
+
+    As the survey invitations: each reply is claimed (row locked, SKIP LOCKED) and marked sent in the
+    transaction that sends it; an address the mail server refuses is given up with the reason."""
+    sent = 0
+    with get_connection() as connection:
+        for message_id in message_ids:
+            with transaction.atomic():
+                message = (
+                    unsent_replies()
+                    .select_for_update(of=("self",), skip_locked=True)
+                    .select_related("ticket__contact", "author")
+                    .filter(pk=message_id)
+                    .first()
+                )
+                if message is None:
+                    continue  # sent already, or being sent by another worker right now
+                message.emailed_at = timezone.now()
+                message.save(update_fields=["emailed_at"])
+                try:
+                    connection.send_messages([_email_for(message)])
+                except SMTPRecipientsRefused:
+                    transaction.set_rollback(True)
+                    refused = True
+                else:
+                    refused = False
+                    sent += 1
+            if refused:
+                TicketMessage.objects.filter(pk=message_id).update(email_error="The mail server refused the address.")
+    return sent
 
 
 @transaction.atomic

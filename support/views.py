@@ -205,8 +205,10 @@ class TicketReplyView(TicketActionView):
     form_name = "message_form"
 
     def perform(self, ticket, data):
-        services.ticket_reply(ticket=ticket, author=self.request.user, body=data["body"])
-        return "Reply added to the ticket (the CRM does not e-mail it)."
+        message = services.ticket_reply(ticket=ticket, author=self.request.user, body=data["body"])
+        if message.email_to:
+            return f"Reply added; it is e-mailed to {message.email_to}."
+        return "Reply added to the ticket only: it has no contact with an e-mail address to send it to."
 
 
 class TicketNoteView(TicketActionView):

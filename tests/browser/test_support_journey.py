@@ -4,6 +4,7 @@ import json
 import re
 import urllib.request
 
+from django.core import mail
 from django.urls import reverse
 from playwright.sync_api import expect
 from rest_framework.authtoken.models import Token
@@ -115,10 +116,12 @@ def test_agent_takes_a_ticket_from_the_unassigned_queue_notes_replies_and_resolv
     # ... replies to the customer
     page.get_by_label("Message").fill(REPLY)
     page.get_by_role("button", name="Add reply").click()
-    expect(page.get_by_role("status")).to_contain_text("Reply added to the ticket (the CRM does not e-mail it).")
+    expect(page.get_by_role("status")).to_contain_text("Reply added; it is e-mailed to greta@nordwind.example.")
     reply = conversation.get_by_role("listitem").nth(2)
     expect(reply).to_contain_text("Reply")
     expect(reply).to_contain_text(REPLY)
+    expect(reply).to_contain_text("E-mailed to greta@nordwind.example at")
+    assert [(email.to, REPLY in email.body) for email in mail.outbox] == [(["greta@nordwind.example"], True)]
     expect(reply).to_have_css("background-color", "rgb(238, 244, 255)")
     expect(page.get_by_label("Message")).to_have_value("")
 

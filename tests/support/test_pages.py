@@ -540,7 +540,7 @@ def test_a_reply_with_htmx_returns_the_ticket_with_the_reply_and_the_first_respo
     assert response.status_code == 200
     assert html.lstrip().startswith('<div id="ticket"')
     assert "<html" not in html
-    assert "Reply added to the ticket (the CRM does not e-mail it)." in html
+    assert f"Reply added; it is e-mailed to {ticket.contact.email}." in html
     assert "Try the new exporter." in html
     ticket.refresh_from_db()
     assert ticket.first_response_at is not None
@@ -553,7 +553,7 @@ def test_a_reply_without_javascript_redirects_back_to_the_ticket(agent_client):
     response = agent_client.post(action_url(ticket, "reply"), {"body": "Done."}, follow=True)
 
     assert response.redirect_chain == [(ticket.get_absolute_url(), 302)]
-    assert "Reply added to the ticket (the CRM does not e-mail it)." in response.content.decode()
+    assert f"Reply added; it is e-mailed to {ticket.contact.email}." in response.content.decode()
 
 
 def test_an_internal_note_is_added_and_is_not_a_response(agent_client, agent):
