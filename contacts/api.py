@@ -5,6 +5,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
 
+from crm_project import serializers as strict
 from crm_project.api import IN_USE_MESSAGE, CsvExportMixin, ServiceModelViewSet
 
 from . import exports, selectors, services
@@ -12,7 +13,7 @@ from .filters import ChannelFilter, CompanyFilter, ContactFilter, InteractionFil
 from .models import Channel, Company, Contact, Interaction, normalize_email
 
 
-class ChannelSerializer(serializers.ModelSerializer):
+class ChannelSerializer(strict.ModelSerializer):
     class Meta:
         model = Channel
         fields = ["id", "name", "is_active"]
@@ -27,7 +28,7 @@ class ChannelSerializer(serializers.ModelSerializer):
         return value
 
 
-class CompanySerializer(serializers.ModelSerializer):
+class CompanySerializer(strict.ModelSerializer):
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     owner_id = serializers.PrimaryKeyRelatedField(
         source="owner",
@@ -57,7 +58,7 @@ class CompanySerializer(serializers.ModelSerializer):
         read_only_fields = ["external_id", "created_at", "updated_at"]
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(strict.ModelSerializer):
     company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all(), required=False, allow_null=True)
     company_name = serializers.CharField(source="company.name", read_only=True, default=None)
     channel = serializers.SlugRelatedField(
@@ -115,7 +116,7 @@ class ContactSerializer(serializers.ModelSerializer):
         return normalize_email(value)
 
 
-class InteractionSerializer(serializers.ModelSerializer):
+class InteractionSerializer(strict.ModelSerializer):
     contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all())
     user = serializers.SlugRelatedField(slug_field="username", read_only=True)
 

@@ -25,8 +25,8 @@ def staff_choices(request):
     return active_users()
 
 
-class PersonChoiceField(forms.ModelChoiceField):
-    """Staff are listed by name, not username."""
+class PersonChoiceField(django_filters.fields.ModelChoiceField):
+    """Staff are listed by name, not username (and, with `null_label`, "nobody" first)."""
 
     def label_from_instance(self, obj):
         return display_name(obj)
@@ -247,6 +247,8 @@ class ContactFilter(DrillDownFiltersMixin, django_filters.FilterSet):
         )
 
     def filter_customer_during_before(self, queryset, name, value):
+        if value == datetime.date.max:  # up to the last day there is (the next day would overflow)
+            return queryset.filter(customer_since__isnull=False)
         return queryset.filter(customer_since__lt=local_midnight(value + datetime.timedelta(days=1)))
 
     def filter_search(self, queryset, name, value):

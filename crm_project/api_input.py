@@ -33,10 +33,14 @@ def whole_number_field(model, field_name: str) -> bool:
     return isinstance(field, models.IntegerField | models.AutoField)
 
 
+# What a list takes besides its filters: paging, the format and the exports.
+LIST_PARAMETERS = frozenset({"cursor", "page_size", "page", "format", "export"})
+
+
 class StrictFilterBackend(DjangoFilterBackend):
     """The pages' FilterSets for the API, refusing (400) what a page's form would quietly ignore: a yes/no filter
     that is not `true` or `false`, a fraction where a whole number (an id, a score) is expected, a time zone offset
-    PostgreSQL cannot hold."""
+    PostgreSQL cannot hold, a parameter that is no filter of the list."""
 
     def get_filterset(self, request, queryset, view):
         filterset = super().get_filterset(request, queryset, view)
@@ -57,6 +61,10 @@ class StrictFilterBackend(DjangoFilterBackend):
                 errors[name] = ["Give a whole number."]
             elif isinstance(query_filter, IsoDateTimeFilter) and offset_out_of_range(value):
                 errors[name] = [OFFSET_OUT_OF_RANGE]
+        # A parameter that is no filter of the list is a mistake too (`?status=won` where the filter is `state`):
+        # ignored, it would answer every record as if filtered.
+        for name in sorted(set(request.query_params) - set(filterset.filters) - LIST_PARAMETERS):
+            errors[name] = [f"Unknown filter. This list's filters are: {', '.join(sorted(filterset.filters))}."]
         if errors:
             raise ValidationError(errors)
         return filterset

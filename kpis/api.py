@@ -99,7 +99,7 @@ class KpiViewSet(viewsets.ViewSet):
 
     permission_classes = [CanReadKpis]
     lookup_field = "key"
-    lookup_value_regex = "[a-z_]+"
+    lookup_value_regex = "[^/]+"  # any key reaches `retrieve`, whose 404 for an unknown one is JSON
 
     @extend_schema(
         parameters=[OpenApiParameter("granularity", OpenApiTypes.STR, enum=list(GRANULARITIES))],
@@ -160,7 +160,7 @@ class KpiViewSet(viewsets.ViewSet):
                 dimension=params["segment"],
             )
         except ValueError as error:
-            raise serializers.ValidationError({"end": str(error)}) from error
+            raise serializers.ValidationError({"end": [str(error)]}) from error
         results = [_point(point, kpi.key) for point in points]
         return Response(
             {

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from contacts import exports as contact_exports
 from contacts.models import Channel, Contact
 from contacts.selectors import active_users
+from crm_project import serializers as strict
 from crm_project.api import CsvExportMixin, ServiceModelViewSet
 
 from . import exports, selectors, services
@@ -33,13 +34,13 @@ def owner_fields():
     )
 
 
-class StageSerializer(serializers.ModelSerializer):
+class StageSerializer(strict.ModelSerializer):
     class Meta:
         model = Stage
         fields = ["id", "name", "position", "probability", "kind"]
 
 
-class PipelineSerializer(serializers.ModelSerializer):
+class PipelineSerializer(strict.ModelSerializer):
     stages = StageSerializer(many=True, read_only=True)
 
     class Meta:
@@ -47,7 +48,7 @@ class PipelineSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "is_default", "stages"]
 
 
-class CampaignSerializer(serializers.ModelSerializer):
+class CampaignSerializer(strict.ModelSerializer):
     channel = channel_field()
     total_spend = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True, default=None)
     lead_count = serializers.IntegerField(read_only=True, default=None)
@@ -58,7 +59,7 @@ class CampaignSerializer(serializers.ModelSerializer):
         read_only_fields = ["external_id"]
 
 
-class SpendSerializer(serializers.ModelSerializer):
+class SpendSerializer(strict.ModelSerializer):
     channel = channel_field()
     campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all(), required=False, allow_null=True)
 
@@ -68,7 +69,7 @@ class SpendSerializer(serializers.ModelSerializer):
         read_only_fields = ["external_id"]
 
 
-class LeadSerializer(serializers.ModelSerializer):
+class LeadSerializer(strict.ModelSerializer):
     channel = channel_field()
     campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all(), required=False, allow_null=True)
     owner, owner_id = owner_fields()
@@ -98,7 +99,7 @@ class LeadSerializer(serializers.ModelSerializer):
         read_only_fields = ["status", "disqualified_reason", "contact", "created_at", "converted_at", "external_id"]
 
 
-class DealSerializer(serializers.ModelSerializer):
+class DealSerializer(strict.ModelSerializer):
     contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False, allow_null=True)
     channel = channel_field()
     owner, owner_id = owner_fields()
@@ -149,7 +150,7 @@ class StageChangeSerializer(serializers.ModelSerializer):
         fields = ["id", "from_stage", "to_stage", "changed_at", "changed_by"]
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(strict.ModelSerializer):
     contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False)
     deal = serializers.PrimaryKeyRelatedField(queryset=Deal.objects.all(), required=False, allow_null=True)
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
@@ -167,7 +168,7 @@ class OrderSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class SubscriptionSerializer(serializers.ModelSerializer):
+class SubscriptionSerializer(strict.ModelSerializer):
     contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all())
 
     class Meta:
@@ -186,36 +187,36 @@ class CustomerSerializer(serializers.ModelSerializer):
 # Action inputs ---------------------------------------------------------------------------------
 
 
-class ConvertInput(serializers.Serializer):
+class ConvertInput(strict.Serializer):
     deal_title = serializers.CharField(required=False, allow_blank=True, max_length=200)
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, min_value=0)
     pipeline = serializers.PrimaryKeyRelatedField(queryset=Pipeline.objects.all(), required=False)
     expected_close_date = serializers.DateField(required=False)
 
 
-class ReasonInput(serializers.Serializer):
+class ReasonInput(strict.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
-class StatusInput(serializers.Serializer):
+class StatusInput(strict.Serializer):
     status = serializers.ChoiceField(choices=Lead.Status.choices)
 
 
-class AssignInput(serializers.Serializer):
+class AssignInput(strict.Serializer):
     leads = serializers.PrimaryKeyRelatedField(queryset=Lead.objects.all(), many=True, allow_empty=False)
     owner = serializers.PrimaryKeyRelatedField(queryset=active_users())
 
 
-class MoveInput(serializers.Serializer):
+class MoveInput(strict.Serializer):
     stage = serializers.PrimaryKeyRelatedField(queryset=Stage.objects.all())
     lost_reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
 
-class ReopenInput(serializers.Serializer):
+class ReopenInput(strict.Serializer):
     stage = serializers.PrimaryKeyRelatedField(queryset=Stage.objects.all(), required=False)
 
 
-class RenewInput(serializers.Serializer):
+class RenewInput(strict.Serializer):
     ends_on = serializers.DateField(required=False)
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, min_value=0)
     plan = serializers.CharField(required=False, allow_blank=True, max_length=100)
@@ -225,7 +226,7 @@ class AssignResult(serializers.Serializer):
     changed = serializers.IntegerField(help_text="How many leads changed owner.")
 
 
-class ChurnInput(serializers.Serializer):
+class ChurnInput(strict.Serializer):
     reason = serializers.CharField(max_length=300)
     at = serializers.DateTimeField(required=False)
 

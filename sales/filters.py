@@ -37,12 +37,23 @@ def _search(queryset, fields: tuple[str, ...], value: str):
     return queryset
 
 
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string", "enum": ["null"]}],
+        "description": "A user's id, or null: nobody",
+    }
+)
+class OwnerOrNobodyFilter(PersonFilter):
+    """An owner's id, or `null` for the records nobody owns (the schema says both)."""
+
+
 class LeadFilter(DrillDownFiltersMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label="Search", widget=SEARCH_INPUT)
     status = django_filters.ChoiceFilter(choices=Lead.Status.choices, empty_label="Any status")
     channel = django_filters.ModelChoiceFilter(queryset=Channel.objects.all(), empty_label="Any channel")
     campaign = django_filters.ModelChoiceFilter(queryset=Campaign.objects.all(), empty_label="Any campaign")
-    owner = PersonFilter(queryset=staff_choices, empty_label="Anyone")
+    # Leads from the public form have no owner until someone takes them: `?owner=null` lists those.
+    owner = OwnerOrNobodyFilter(queryset=staff_choices, empty_label="Anyone", null_label="Nobody yet")
     created_after = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", label="Created from", widget=DATE_INPUT
     )

@@ -10,6 +10,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response as ApiResponse
 
 from contacts.models import Contact
+from crm_project import serializers as strict
 from crm_project.api import CsvExportMixin, ServiceModelViewSet, raise_as_api_error
 from support.models import Ticket
 
@@ -20,9 +21,16 @@ from .models import Invitation, Response, Survey
 MAX_CONTACTS_PER_CALL = 1000
 
 
-class SurveySerializer(serializers.ModelSerializer):
+class TwoDecimals(serializers.FloatField):
+    """A rate as the KPIs give theirs: two decimals."""
+
+    def to_representation(self, value):
+        return round(super().to_representation(value), 2)
+
+
+class SurveySerializer(strict.ModelSerializer):
     response_count = serializers.IntegerField(read_only=True, default=None, help_text="Answers so far.")
-    score = serializers.FloatField(
+    score = TwoDecimals(
         read_only=True,
         default=None,
         allow_null=True,
@@ -31,7 +39,7 @@ class SurveySerializer(serializers.ModelSerializer):
     score_sample_size = serializers.IntegerField(
         source="recent_responses", read_only=True, default=None, help_text="Answers behind `score`."
     )
-    response_rate = serializers.FloatField(
+    response_rate = TwoDecimals(
         read_only=True,
         default=None,
         allow_null=True,
@@ -60,7 +68,7 @@ class SurveySerializer(serializers.ModelSerializer):
         extra_kwargs = {"name": {"validators": []}}
 
 
-class InvitationSerializer(serializers.ModelSerializer):
+class InvitationSerializer(strict.ModelSerializer):
     contact_name = serializers.CharField(source="contact.full_name", read_only=True)
     response = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True, default=None)
 
@@ -83,7 +91,7 @@ class InvitationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InviteInput(serializers.Serializer):
+class InviteInput(strict.Serializer):
     survey = serializers.PrimaryKeyRelatedField(queryset=Survey.objects.all())
     contact = serializers.IntegerField(required=False, min_value=1, help_text="One contact to invite.")
     contacts = serializers.ListField(
@@ -118,7 +126,7 @@ class InviteResult(serializers.Serializer):
     invitations = InvitationSerializer(many=True)
 
 
-class ResponseSerializer(serializers.ModelSerializer):
+class ResponseSerializer(strict.ModelSerializer):
     survey = serializers.IntegerField(source="invitation.survey_id", read_only=True)
     survey_name = serializers.CharField(source="invitation.survey.name", read_only=True)
     contact = serializers.IntegerField(source="invitation.contact_id", read_only=True)
