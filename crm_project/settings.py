@@ -157,6 +157,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# KPI reads stay cached until a refresh or a target change starts a new generation of the cache. Without Redis
+# the cache is each process's own, and a refresh run by another one (`manage.py refresh_kpis`) cannot reach it:
+# the reads are then kept a few seconds only.
+KPI_CACHE_SECONDS = env_number("KPI_CACHE_SECONDS", 3600 if REDIS_URL else 5, minimum=0)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None

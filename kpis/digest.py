@@ -3,6 +3,7 @@
 Reads snapshots and targets through the selectors, like the pages; the numbers are the refresh's.
 """
 
+import calendar
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -104,16 +106,32 @@ def digest_content(today: datetime.date | None = None) -> dict:
     }
 
 
+def schedule_text() -> str:
+    """When beat sends the digest, from `CELERY_BEAT_SCHEDULE["send-kpi-digest"]` (a crontab)."""
+    entry = settings.CELERY_BEAT_SCHEDULE.get("send-kpi-digest")
+    if entry is None:
+        return "never (it is not in the schedule)"
+    schedule = entry["schedule"]
+    days = [calendar.day_name[(day - 1) % 7] for day in sorted(schedule.day_of_week)]  # crontab: 0 is Sunday
+    times = [f"{hour:02d}:{minute:02d}" for hour in sorted(schedule.hour) for minute in sorted(schedule.minute)]
+    return f"every {' and '.join(days)} at {', '.join(times)} ({settings.CELERY_TIMEZONE})"
+
+
+def last_sent() -> KpiDigestDelivery | None:
+    return KpiDigestDelivery.objects.select_related("recipient").order_by("-sent_at", "-pk").first()
+
+
 def digest_recipients():
-    """Active managers with an e-mail address who may read the KPIs."""
-    users = (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name=MANAGER_ROLE)
-        .exclude(email="")
-        .distinct()
-        .order_by("pk")
+    """Active managers with an e-mail address who may read the KPIs (through their groups, their own permission
+    or as superusers, as Django's ModelBackend decides), in one query."""
+    codename = {"codename": "view_kpisnapshot", "content_type__app_label": "kpis"}
+    may_read = (
+        Q(is_superuser=True)
+        | Q(**{f"groups__permissions__{key}": value for key, value in codename.items()})
+        | Q(**{f"user_permissions__{key}": value for key, value in codename.items()})
     )
-    return [user for user in users if user.has_perm("kpis.view_kpisnapshot")]
+    managers = get_user_model().objects.filter(is_active=True, groups__name=MANAGER_ROLE).exclude(email="")
+    return list(managers.filter(may_read).distinct().order_by("pk"))
 
 
 def kpis_digest_send(*, today: datetime.date | None = None) -> int:

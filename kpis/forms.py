@@ -70,15 +70,7 @@ class KpiFilterForm(StyledFormMixin, forms.Form):
         self.fields["segment"].widget.choices = [(ALL, "All segments")] + [(label, label) for label in segments]
 
     def clean_on(self):
-        day = self.cleaned_data.get("on")
-        if day is None:
-            return day
-        if day > local_today():
-            raise forms.ValidationError("Choose a day up to today: a later period has no numbers yet.")
-        floor = history_floor()
-        if day < floor:
-            raise forms.ValidationError(f"Choose a day from {floor.day} {floor:%B %Y}: KPIs are computed since then.")
-        return day
+        return day_with_numbers(self.cleaned_data.get("on"))
 
     def clean(self):
         data = super().clean()
@@ -104,6 +96,25 @@ class KpiFilterForm(StyledFormMixin, forms.Form):
         dimension = data.get("dimension") or ALL
         segment = (data.get("segment") or ALL).strip() if dimension != ALL else ALL
         return Selection(period=period, choice=choice, dimension=dimension, segment=segment or ALL)
+
+
+def day_with_numbers(day: datetime.date | None) -> datetime.date | None:
+    """A day the KPIs have numbers for: up to today, and from the history's floor."""
+    if day is None:
+        return day
+    if day > local_today():
+        raise forms.ValidationError("Choose a day up to today: a later period has no numbers yet.")
+    floor = history_floor()
+    if day < floor:
+        raise forms.ValidationError(f"Choose a day from {floor.day} {floor:%B %Y}: KPIs are computed since then.")
+    return day
+
+
+class DigestForm(forms.Form):
+    on = forms.DateField(required=False, label="As sent on", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_on(self):
+        return day_with_numbers(self.cleaned_data.get("on"))
 
 
 def raw_dimension(data) -> str:

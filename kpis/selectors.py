@@ -19,7 +19,6 @@ from kpis.sql import ALL
 
 logger = logging.getLogger(__name__)
 
-CACHE_SECONDS = 60 * 60
 MAX_PERIODS = 600
 FIELDS = (
     "period_start",
@@ -53,7 +52,7 @@ def _cached(key: str, compute):
         return compute()
     result = compute()
     try:
-        cache.set(full_key, result, CACHE_SECONDS)
+        cache.set(full_key, result, settings.KPI_CACHE_SECONDS)
     except Exception:
         logger.warning("KPI cache unreachable; result not cached", exc_info=True)
     return result

@@ -17,12 +17,13 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from crm_project import outbox
+from crm_project.exports import BYTE_ORDER_MARK, spreadsheet_safe
 from crm_project.permissions import PagePermissionMixin
 from crm_project.views_mixins import ServiceDeleteView
-from kpis import pages, presentation, services
+from kpis import digest, pages, presentation, services
 from kpis.cohorts import cohort_table
 from kpis.definitions.base import registry
-from kpis.forms import KpiFilterForm, KpiTargetForm, raw_dimension
+from kpis.forms import DigestForm, KpiFilterForm, KpiTargetForm, raw_dimension
 from kpis.models import KpiTarget
 from kpis.periods import local_today
 from kpis.selectors import kpi_page_cached, kpi_segments, kpi_target_list, last_refresh
@@ -204,7 +205,7 @@ class KpiExportView(KpiPageMixin, View):
     def get(self, request, key):
         kpi = _kpi_or_404(key)
         selection = self.get_selection()
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response = HttpResponse(BYTE_ORDER_MARK, content_type="text/csv; charset=utf-8")  # as every export for people
         writer = csv.writer(response)
         numerator_label, denominator_label = presentation.PARTS.get(kpi.key, (None, None))
         heading = [numerator_label or "numerator", denominator_label or "denominator", "sample_size"]
@@ -216,7 +217,8 @@ class KpiExportView(KpiPageMixin, View):
             for item in breakdown["items"] if breakdown else []:
                 row = item["row"]
                 writer.writerow(
-                    [item["segment"], row["period_start"], *_numbers(row), _plain(item["share"])],
+                    # A segment is a label someone typed (a region, a campaign): never a formula for the reader.
+                    [spreadsheet_safe(item["segment"]), row["period_start"], *_numbers(row), _plain(item["share"])],
                 )
         else:
             series = pages.detail_series(kpi, selection)
@@ -301,6 +303,13 @@ class KpiTargetFormView(PagePermissionMixin, FormView):
 
     def form_valid(self, form):
         data = form.cleaned_data
+        earlier = (
+            KpiTarget.objects.filter(
+                kpi=data["kpi"], granularity=data["granularity"], period_start=data["period_start"]
+            )
+            .exclude(pk=getattr(form.instance, "pk", None))
+            .first()
+        )
         target = services.kpi_target_set(
             kpi=data["kpi"],
             granularity=data["granularity"],
@@ -310,7 +319,8 @@ class KpiTargetFormView(PagePermissionMixin, FormView):
             user=self.request.user,
             replacing=form.instance,
         )
-        messages.success(self.request, f"Target saved: {target}.")
+        replaced = f" It replaces the earlier one, {earlier.value.normalize():f}." if earlier is not None else ""
+        messages.success(self.request, f"Target saved: {target}.{replaced}")
         return redirect(self.get_success_url())
 
 
@@ -330,6 +340,27 @@ def _asked_lately(user) -> bool:
     except Exception:  # the cache is unreachable: let it through (the refresh's own lock runs one at a time)
         logger.warning("Refresh now: the cache is unavailable, not counted", exc_info=True)
         return False
+
+
+class KpiDigestView(PagePermissionMixin, TemplateView):
+    """The weekly digest as the managers get it: last week's movers and what is off target, and who gets it.
+    `?on=` a day shows the digest as it went (or goes) out that day."""
+
+    permission_required = VIEW_PERMISSION
+    template_name = "kpis/digest.html"
+
+    def get_context_data(self, **kwargs):
+        form = DigestForm(self.request.GET or None)
+        on = (form.cleaned_data["on"] if form.is_valid() else None) or local_today()
+        return {
+            **super().get_context_data(**kwargs),
+            **digest.digest_content(on),
+            "on": on,
+            "form": form,
+            "recipients": digest.digest_recipients(),
+            "schedule": digest.schedule_text(),
+            "last_sent": digest.last_sent(),
+        }
 
 
 class KpiRefreshView(PagePermissionMixin, View):

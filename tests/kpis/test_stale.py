@@ -214,7 +214,7 @@ def test_leads_reassigned_in_bulk_move_to_their_new_owner_in_old_months_at_the_n
     from tests.factories import UserFactory
     from tests.sales.factories import LeadFactory
 
-    ann, bob = UserFactory(username="ann"), UserFactory(username="bob")
+    ann, bob = UserFactory(username="ann", role="sales"), UserFactory(username="bob", role="sales")
     leads = LeadFactory.create_batch(2, owner=ann, created_at=THREE_MONTHS_AGO)
     kpis_refresh(keys=["new_leads"], granularities=["month"], since=month_of(THREE_MONTHS_AGO))
 

@@ -50,6 +50,16 @@ def test_a_target_for_one_period_starts_at_the_period_and_replaces_the_earlier_o
     assert (target.period_start, target.value) == (datetime.date(2025, 4, 1), Decimal("12.00"))
 
 
+def test_a_second_standing_target_says_it_replaces_the_first(manager_client):
+    target = {"kpi": "churn_rate", "granularity": "month", "standing": "on"}
+    first = manager_client.post("/kpis/targets/new/", {**target, "value": "4.5"}, follow=True)
+    second = manager_client.post("/kpis/targets/new/", {**target, "value": "3"}, follow=True)
+
+    assert "replaces" not in first.content.decode()
+    assert "It replaces the earlier one, 4.5." in second.content.decode()
+    assert KpiTarget.objects.get().value == Decimal("3.00")
+
+
 def test_a_target_needs_a_period_or_to_be_standing(manager_client):
     response = manager_client.post("/kpis/targets/new/", {"kpi": "revenue", "granularity": "month", "value": "1"})
 
