@@ -221,6 +221,11 @@ class Contact(models.Model):
         return self.is_customer_at(timezone.now())
 
     @property
+    def churn_is_scheduled(self) -> bool:
+        """A churn dated later than now: a cancelled subscription still runs until then."""
+        return self.churned_at is not None and self.churned_at > timezone.now()
+
+    @property
     def customer_status(self) -> str:
         """ "customer", "churned" (was one) or "prospect" (never yet)."""
         now = timezone.now()

@@ -17,6 +17,7 @@ from contacts.importers import (
 )
 from contacts.importing import Choice, Column, Date, DateTime, Email, ExternalIdRef, ImportSpec, Money, Text, insert
 from contacts.models import Company
+from crm_project.exports import made_here_ref
 
 from .defaults import DEFAULT_STAGES
 from .models import Campaign, Deal, DealStageChange, Lead, Order, Pipeline, Spend, Stage, Subscription
@@ -123,6 +124,7 @@ class _Pipelines:
 
     def __init__(self, run):
         self.run = run
+        self.noted: set[str] = set()  # new pipelines noted already
         self.by_name: dict[str, _Pipeline] = {}
         self.default: _Pipeline | None = None
         pipelines = {}
@@ -135,6 +137,7 @@ class _Pipelines:
             )
 
     def pipeline(self, name: str) -> _Pipeline | None:
+        """The pipeline of that name; one that does not exist yet is made up (and created by `keep`)."""
         if not name:
             return self.default
         pipeline = self.by_name.get(name.lower())
@@ -142,21 +145,28 @@ class _Pipelines:
             pipeline = self.by_name[name.lower()] = _Pipeline(None, name)
             for position, (stage_name, probability, kind) in enumerate(DEFAULT_STAGES, start=1):
                 pipeline.stages[stage_name.lower()] = _Stage(None, stage_name, kind, position, probability)
-            self.run.note(f"new pipeline: {name} (with the default stages)")
-        self._save(pipeline)
         return pipeline
 
     def stage(self, pipeline: _Pipeline, name: str) -> _Stage:
+        """The stage of that name; one that does not exist yet is made up as an open stage (created by `keep`)."""
         stage = pipeline.stages.get(name.lower())
         if stage is None:
             last = max(pipeline.stages.values(), key=lambda stage: stage.position, default=None)
             open_stages = [stage for stage in pipeline.stages.values() if stage.kind == Stage.Kind.OPEN]
             probability = max(open_stages, key=lambda stage: stage.position).probability if open_stages else 0
             stage = _Stage(None, name, Stage.Kind.OPEN, (last.position if last else 0) + 1, probability)
-            pipeline.stages[name.lower()] = stage
-            self.run.note(f"new stage in {pipeline.name}: {name} (an open stage, after the others)")
-            self._save(pipeline)
         return stage
+
+    def keep(self, pipeline: _Pipeline, stage: _Stage) -> None:
+        """A good row's pipeline and stage: what is new of them is noted, and created when rows are written.
+        Those only bad rows named are neither (a skipped row leaves nothing behind)."""
+        if pipeline.id is None and pipeline.name.lower() not in self.noted:
+            self.noted.add(pipeline.name.lower())
+            self.run.note(f"new pipeline: {pipeline.name} (with the default stages)")
+        if stage.name.lower() not in pipeline.stages:
+            pipeline.stages[stage.name.lower()] = stage
+            self.run.note(f"new stage in {pipeline.name}: {stage.name} (an open stage, after the others)")
+        self._save(pipeline)
 
     def _save(self, pipeline: _Pipeline) -> None:
         """Create what is new of the pipeline, once, when rows are being written."""
@@ -237,6 +247,7 @@ class DealImporter(ImportSpec):
             elif stage.kind != status:
                 run.error(row, "stage", f"{stage.name} is a {stage.kind} stage, but the deal is {status}")
             else:
+                pipelines.keep(pipeline, stage)
                 row.targets["pipeline"] = (pipeline,)
                 row.targets["stage"] = (stage,)
 
@@ -244,6 +255,11 @@ class DealImporter(ImportSpec):
         record["pipeline_id"] = row.targets["pipeline"][0].id
         record["stage_id"] = row.targets["stage"][0].id
         record["stage_changed_at"] = row["closed_at"] or row["created_at"]
+
+    def carry_over(self, record, old) -> None:
+        # The file has no time of the last stage change: a deal still in its stage keeps the one it has.
+        if old["stage_id"] == record["stage_id"] and old["stage_changed_at"] is not None:
+            record["stage_changed_at"] = old["stage_changed_at"]
 
     def after_write(self, rows, ids, run) -> None:
         # A new deal's history starts with the stage it was imported in.
@@ -332,8 +348,9 @@ class SubscriptionImporter(ImportSpec):
         renewed_ids = {row["renews"]: row for row in rows if row.ok and row["renews"]}
         if renewed_ids:
             renewals = Subscription.objects.filter(renews_id__any_of=renewed_ids)
-            for renewed_id, external_id in renewals.values_list("renews_id", "external_id"):
+            for renewed_id, external_id, pk in renewals.values_list("renews_id", "external_id", "id"):
                 row = renewed_ids[renewed_id]
-                if external_id != row["external_id"]:
+                made_here = not external_id and row["external_id"] == made_here_ref(Subscription, pk)
+                if external_id != row["external_id"] and not made_here:
                     holder = f"{external_id!r}" if external_id else "one without external_id"
                     run.error(row, "renews", f"subscription {row.keys['renews']!r} is renewed by {holder} already")

@@ -58,12 +58,14 @@ def money_total(queryset) -> Decimal:
 
 def deal_totals(queryset) -> dict:
     """Count, total and probability-weighted total of a filtered deal list, in one query."""
-    weighted = ExpressionWrapper(F("amount") * F("stage__probability") / 100, output_field=MONEY)
+    # amount x probability summed, divided by 100 here: SQLite keeps a whole amount as an integer and would
+    # divide each deal's product by 100 as integers (830.00 at 25 % gave 207, not 207.50).
+    weighted = ExpressionWrapper(F("amount") * F("stage__probability"), output_field=MONEY)
     totals = queryset.order_by().aggregate(
         count=Count("pk"), total=Coalesce(Sum("amount"), ZERO), weighted=Coalesce(Sum(weighted), ZERO)
     )
     # SQLite hands back unrounded decimals; money has two places everywhere.
-    return {**totals, "total": _cents(totals["total"]), "weighted": _cents(totals["weighted"])}
+    return {**totals, "total": _cents(totals["total"]), "weighted": _cents(Decimal(totals["weighted"]) / 100)}
 
 
 def _cents(value) -> Decimal:

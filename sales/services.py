@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -16,6 +17,8 @@ from django.utils import timezone
 from audit import recording as audit
 from contacts.models import Company, Contact, normalize_email
 from crm_project.services import apply_and_save, refuse
+from crm_project.templatetags.crm import display_name
+from crm_project.validators import plausible_date
 
 from .models import (
     Campaign,
@@ -84,9 +87,21 @@ def spend_delete(*, spend: Spend) -> None:
 # Leads -----------------------------------------------------------------------------------------
 
 
+def _check_lead_owner(owner) -> None:
+    """A lead goes to someone who works on leads (the sales role, or an administrator): not to an agent of the
+    help desk who cannot even open it, nor to someone who has left."""
+    if owner is None:
+        return
+    if not owner.is_active:
+        refuse("That user is not active.", "owner")
+    if not owner.has_perm("sales.change_lead"):
+        refuse(f"{display_name(owner)} does not work on leads: choose someone in sales.", "owner")
+
+
 @transaction.atomic
 def lead_create(*, data: dict, actor: User | None = None) -> Lead:
     """Capture a lead. Staff who capture a lead own it unless an owner is given."""
+    _check_lead_owner(data.get("owner"))
     if actor is not None and data.get("owner") is None:
         data = {**data, "owner": actor}
     lead = apply_and_save(Lead(), LEAD_FIELDS, data)
@@ -98,6 +113,8 @@ def lead_create(*, data: dict, actor: User | None = None) -> Lead:
 def lead_update(*, lead: Lead, data: dict, actor: User | None = None) -> Lead:
     if lead.status == Lead.Status.CONVERTED:
         refuse("A converted lead cannot be edited; edit its contact and deal instead.")
+    if data.get("owner") is not None and data["owner"].pk != lead.owner_id:
+        _check_lead_owner(data["owner"])
     return apply_and_save(lead, LEAD_FIELDS, data)
 
 
@@ -135,8 +152,7 @@ def leads_assign(*, leads: list[Lead], owner: User, actor: User | None = None) -
 
     Every lead is checked as lead_update checks one: a converted lead among them refuses the whole batch.
     """
-    if not owner.is_active:
-        refuse("That user is not active.", "owner")
+    _check_lead_owner(owner)
     locked = list(Lead.objects.select_for_update().filter(pk__in=[lead.pk for lead in leads]).order_by("pk"))
     if len(locked) != len({lead.pk for lead in leads}):
         refuse("Some of these leads no longer exist.")
@@ -299,7 +315,18 @@ def deal_create(*, data: dict, actor: User | None = None, pipeline: Pipeline | N
 
 @transaction.atomic
 def deal_update(*, deal: Deal, data: dict, actor: User | None = None) -> Deal:
-    """Edit a deal's details (stage and state change through their own services)."""
+    """Edit a deal's details (stage and state change through their own services). A won deal keeps its contact:
+    winning it made that contact a customer, and its orders are theirs. A new contact brings its company, as
+    on creation, unless a company is given."""
+    if "contact" in data and data["contact"] != deal.contact:
+        if deal.status == Deal.Status.WON:
+            refuse(
+                "A won deal keeps its contact: it made them a customer and its orders are theirs. "
+                "Record a new deal for the other contact instead.",
+                "contact",
+            )
+        if "company" not in data and data["contact"] is not None:
+            data = {**data, "company": data["contact"].company}
     return apply_and_save(deal, DEAL_FIELDS, data)
 
 
@@ -390,11 +417,19 @@ def deal_reopen(*, deal: Deal, actor: User | None = None, stage: Stage | None = 
     the pipeline's last open stage for a deal never in one, as an import can leave it).
 
     If winning this deal is what made its contact a customer, and no other won deal
-    does, the contact is no longer a customer.
+    does, the contact is no longer a customer. A won deal with orders cannot be reopened.
     """
     deal = _locked_deal(deal)
     if deal.status == Deal.Status.OPEN:
         refuse("This deal is already open.")
+    orders = deal.orders.count() if deal.status == Deal.Status.WON else 0
+    if orders:
+        # An order comes from a won deal (order_create holds it); reopening would leave revenue on an open deal
+        # and, for the deal that made the customer, a customer's revenue before they became one.
+        refuse(
+            f"This deal has {orders} order{'s' if orders != 1 else ''}: a deal with orders stays won. "
+            "Delete its orders first if the win was a mistake."
+        )
     if stage is None:
         last = (
             deal.stage_changes.filter(to_stage__kind=Stage.Kind.OPEN, to_stage__pipeline=deal.pipeline)
@@ -430,14 +465,19 @@ def deal_reopen(*, deal: Deal, actor: User | None = None, stage: Stage | None = 
 # Orders ----------------------------------------------------------------------------------------
 
 
-def _check_order_deal(data: dict) -> None:
+def _check_order_deal(data: dict, *, new_deal: bool = True) -> None:
     deal = data.get("deal")
     if deal is None:
         return
-    if deal.status != Deal.Status.WON:
+    if new_deal and deal.status != Deal.Status.WON:
         refuse("An order can only come from a won deal.", "deal")
     if data.get("contact") is not None and deal.contact_id not in (None, data["contact"].pk):
-        refuse("That deal belongs to another contact.", "deal")
+        if new_deal:
+            refuse("That deal belongs to another contact.", "deal")
+        refuse(
+            f"This order comes from the deal {deal.title!r} of another contact: change or clear its deal too.",
+            "contact",
+        )
 
 
 @transaction.atomic
@@ -453,7 +493,8 @@ def order_create(*, data: dict, actor: User | None = None) -> Order:
 
 @transaction.atomic
 def order_update(*, order: Order, data: dict) -> Order:
-    _check_order_deal({"contact": order.contact, **data})
+    """Edit an order; its contact and deal stay the deal's (as on creation), whichever of them changes."""
+    _check_order_deal({"deal": order.deal, "contact": order.contact, **data}, new_deal="deal" in data)
     return apply_and_save(order, ORDER_FIELDS, data)
 
 
@@ -486,6 +527,10 @@ def _cancel_scheduled_churn(contact: Contact, actor, why: str) -> None:
     """A churn dated in the future (a cancelled subscription still running) is off when the customer buys again."""
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     if contact.churned_at is not None and contact.churned_at > timezone.now():
+        # The churn will not happen: its entry (dated then) goes from the timeline and the subscription's history.
+        SalesEvent.objects.filter(
+            contact=contact, verb=SalesEvent.Verb.CUSTOMER_CHURNED, at=contact.churned_at
+        ).delete()
         contact.churned_at = None
         contact.save(update_fields=["churned_at", "updated_at"])
         _event(
@@ -600,12 +645,19 @@ def subscriptions_expire_due(*, today: datetime.date | None = None) -> int:
 def customer_mark_churned(
     *, contact: Contact, reason: str, actor: User | None = None, at: datetime.datetime | None = None
 ) -> Contact:
-    """Staff mark a customer as lost, now or at a given earlier instant."""
+    """Staff mark a customer as lost, now or at a given earlier instant (never a later one)."""
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     reason = (reason or "").strip()
-    at = at or timezone.now()
+    now = timezone.now()
+    at = at or now
     if not reason:
         refuse("Say why the customer churned.", "reason")
+    if at > now:
+        refuse("A churn is dated now or earlier: a customer who will leave is still a customer today.", "at")
+    try:
+        plausible_date(at)
+    except ValidationError as error:
+        refuse(error.messages[0], "at")
     if not contact.is_customer_at(at):
         refuse("Only a current customer can churn.")
     contact.churned_at = at

@@ -3,6 +3,7 @@
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from django.utils import timezone
 
 from contacts.registry import SearchGroup, TimelineEntry
 from crm_project.templatetags.crm import display_name, format_money
@@ -52,12 +53,14 @@ def contact_timeline(contact, limit: int) -> list[TimelineEntry]:
             )
         )
     events = SalesEvent.objects.filter(contact=contact, verb__in=CONTACT_EVENT_VERBS).select_related("actor")
+    now = timezone.now()
     for event in events.order_by("-at")[:limit]:
+        scheduled = event.verb == SalesEvent.Verb.CUSTOMER_CHURNED and event.at > now
         entries.append(
             TimelineEntry(
                 when=event.at,
                 kind="milestone",
-                title=event.get_verb_display(),
+                title="Customer churn scheduled" if scheduled else event.get_verb_display(),
                 body=event.note,
                 actor=display_name(event.actor),
             )

@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 from django import template
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 from crm_project.auth import role_names
 
@@ -39,3 +41,11 @@ def money(amount) -> str:
 def roles(user) -> list[str]:
     """The user's role names (read with the user's permissions, in the same query)."""
     return role_names(user)
+
+
+@register.filter
+def breakable_email(address) -> str:
+    """An e-mail address that a narrow column may wrap after its @ and before its dots, never inside a word."""
+    if not address:
+        return "—"
+    return mark_safe(conditional_escape(address).replace("@", "@<wbr>").replace(".", "<wbr>."))

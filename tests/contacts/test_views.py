@@ -696,3 +696,11 @@ def test_a_contact_whose_channel_was_retired_can_still_be_saved(sales_client):
     assert response.status_code == 302
     contact.refresh_from_db()
     assert (contact.first_name, contact.channel) == ("Kept", retired)
+
+
+def test_the_contact_list_lets_a_long_email_wrap_at_its_at_sign_and_dots(sales_client):
+    ContactFactory(email="vincenza.aporti@mancini.example.com")
+
+    html = sales_client.get(CONTACT_LIST).content.decode()
+
+    assert '<td class="wrap">vincenza<wbr>.aporti@<wbr>mancini<wbr>.example<wbr>.com</td>' in html

@@ -470,6 +470,17 @@ def test_deal_list_shows_when_a_closed_deal_closed(sales_client, sales_user):
     assert won.title in page
 
 
+def test_the_weighted_total_keeps_the_cents_of_whole_amounts(sales_client, sales_user):
+    negotiation = stage("Negotiation")
+    DealFactory(owner=sales_user, amount=Decimal("830.00"), stage=negotiation)
+    DealFactory(owner=sales_user, amount=Decimal("1001.00"), stage=negotiation)
+
+    totals = sales_client.get(DEAL_LIST).context["totals"]
+
+    assert totals["weighted"] == (Decimal("1831.00") * negotiation.probability / 100).quantize(Decimal("0.01"))
+    assert negotiation.probability == 75 and totals["weighted"] == Decimal("1373.25")
+
+
 def test_deal_list_shows_the_totals_of_the_filtered_deals(sales_client, sales_user):
     DealFactory(owner=sales_user, amount=Decimal("1000.00"), stage=stage("Proposal"))
     DealFactory(owner=sales_user, amount=Decimal("3000.00"), stage=stage("Negotiation"))

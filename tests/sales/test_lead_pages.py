@@ -61,6 +61,17 @@ def test_choosing_anyone_shows_every_lead(sales_client, sales_user, make_user):
     assert set(shown(response)) == set(leads)
 
 
+def test_leads_nobody_owns_yet_have_their_own_tab_and_api_filter(sales_client, sales_api, sales_user):
+    web = LeadFactory(owner=None, first_name="Webby")
+    LeadFactory(owner=sales_user, first_name="Mine")
+
+    response = sales_client.get(LEAD_LIST, {"owner": "null"})
+
+    assert shown(response) == [web]
+    assert 'aria-current="page" href="?owner=null">Nobody\'s yet</a>' in response.content.decode()
+    assert [lead["id"] for lead in sales_api.get("/api/leads/", {"owner": "null"}).json()["results"]] == [web.pk]
+
+
 def test_the_list_shows_another_owners_leads_when_asked(sales_client, sales_user, make_user):
     colleague = make_user("sales")
     theirs = LeadFactory(owner=colleague)
@@ -564,3 +575,13 @@ def test_an_anonymous_visitor_is_sent_to_log_in(client):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_a_long_email_may_wrap_at_its_at_sign_and_dots_only_and_stays_escaped(sales_client, sales_user):
+    LeadFactory(owner=sales_user, email="gilles.pinto@sequoia-logistics.example.com")
+    LeadFactory(owner=sales_user, first_name="<b>x</b>", email="")
+
+    html = sales_client.get(LEAD_LIST).content.decode()
+
+    assert "gilles<wbr>.pinto@<wbr>sequoia-logistics<wbr>.example<wbr>.com" in html
+    assert "<b>x</b>" not in html

@@ -17,6 +17,7 @@ from django.db.models import Count, F, Q
 from django.test import override_settings
 from django.utils import timezone
 
+from audit.models import AuditEntry
 from contacts.models import Channel, Company, Contact, Interaction
 from kpis.models import KpiStaleMark
 from sales.models import Campaign, Deal, DealStageChange, Lead, Order, SalesEvent, Spend, Subscription
@@ -39,9 +40,10 @@ def seed(**options) -> str:
 def delete_seeded_rows() -> None:
     for model in SEEDED_MODELS:
         model.objects.all().delete()
-    # Deleting records marks their KPI periods stale, and outside a test's transaction that stays for the
-    # tests after these.
+    # Deleting records marks their KPI periods stale and writes their audit trail's "Deleted" entries, and
+    # outside a test's transaction those stay for the tests after these (the audit tests count entries).
     KpiStaleMark.objects.all().delete()
+    AuditEntry.objects.all().delete()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -253,6 +253,20 @@ def test_reopening_the_deal_that_made_a_customer_undoes_it(sales_user):
     assert contact.customer_since is None
 
 
+def test_a_won_deal_with_orders_stays_won_and_its_customer_keeps_the_date(sales_user):
+    contact = ContactFactory()
+    deal = services.deal_mark_won(deal=DealFactory(contact=contact), actor=sales_user)
+    became = Contact.objects.get(pk=contact.pk).customer_since
+    services.order_create(data={"deal": deal}, actor=sales_user)
+
+    with pytest.raises(ValidationError, match="This deal has 1 order: a deal with orders stays won."):
+        services.deal_reopen(deal=deal, actor=sales_user)
+
+    deal.refresh_from_db()
+    assert deal.status == "won"
+    assert Contact.objects.get(pk=contact.pk).customer_since == became
+
+
 def test_negative_amounts_are_refused(sales_user):
     contact = ContactFactory()
 
@@ -422,3 +436,87 @@ def test_buying_again_before_a_scheduled_churn_keeps_the_customer(sales_user):
 
     contact.refresh_from_db()
     assert contact.churned_at is None
+
+
+# Editing keeps an order, its deal and its contact together ------------------------------------------------------
+
+
+def test_an_orders_contact_cannot_move_away_from_its_deals(sales_user):
+    deal = services.deal_mark_won(deal=DealFactory(title="Pilot"), actor=sales_user)
+    order = services.order_create(data={"deal": deal}, actor=sales_user)
+    other = ContactFactory()
+
+    with pytest.raises(ValidationError, match="This order comes from the deal 'Pilot' of another contact"):
+        services.order_update(order=order, data={"contact": other})
+
+    order.refresh_from_db()
+    assert order.contact_id == deal.contact_id
+    moved = services.order_update(order=order, data={"contact": other, "deal": None})
+    assert (moved.contact_id, moved.deal_id) == (other.pk, None)
+
+
+def test_a_won_deal_keeps_its_contact_and_an_open_one_takes_the_new_contacts_company(sales_user):
+    won = services.deal_mark_won(deal=DealFactory(), actor=sales_user)
+    newcomer = ContactFactory(company=CompanyFactory(name="Vertex"))
+
+    with pytest.raises(ValidationError, match="A won deal keeps its contact"):
+        services.deal_update(deal=won, data={"contact": newcomer}, actor=sales_user)
+    open_deal = services.deal_update(deal=DealFactory(), data={"contact": newcomer}, actor=sales_user)
+
+    assert open_deal.company.name == "Vertex"
+
+
+# Who may own a lead, and when a churn may be dated --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["support", "manager"])
+def test_leads_go_only_to_people_who_work_on_leads(sales_user, make_user, role):
+    lead = LeadFactory(owner=sales_user)
+    outsider = make_user(role, first_name="Ola", last_name="Nord")
+
+    with pytest.raises(ValidationError, match="Ola Nord does not work on leads: choose someone in sales."):
+        services.leads_assign(leads=[lead], owner=outsider, actor=sales_user)
+    with pytest.raises(ValidationError, match="does not work on leads"):
+        services.lead_update(lead=lead, data={"owner": outsider}, actor=sales_user)
+    with pytest.raises(ValidationError, match="does not work on leads"):
+        services.lead_create(data={"first_name": "Bo", "owner": outsider}, actor=sales_user)
+
+    lead.refresh_from_db()
+    assert lead.owner == sales_user
+
+
+def test_a_churn_cannot_be_dated_in_the_future_nor_in_a_year_typed_wrong(sales_user):
+    contact = ContactFactory(customer_since=timezone.now() - datetime.timedelta(days=100))
+
+    with pytest.raises(ValidationError, match="A churn is dated now or earlier"):
+        services.customer_mark_churned(
+            contact=contact, reason="Moved", actor=sales_user, at=timezone.now() + datetime.timedelta(days=30)
+        )
+    with pytest.raises(ValidationError, match="Enter a date between the years 1900 and 2100."):
+        services.customer_mark_churned(
+            contact=contact, reason="Moved", actor=sales_user, at=datetime.datetime(1850, 1, 1, tzinfo=datetime.UTC)
+        )
+
+    contact.refresh_from_db()
+    assert contact.churned_at is None
+
+
+def test_a_churn_still_to_come_says_so_and_goes_when_the_customer_buys_again(sales_client, sales_user):
+    from sales.timeline import contact_timeline
+
+    contact = ContactFactory(customer_since=timezone.now() - datetime.timedelta(days=400))
+    ends = timezone.localdate() + datetime.timedelta(days=60)
+    subscription = SubscriptionFactory(contact=contact, ends_on=ends)
+    services.subscription_cancel(subscription=subscription, actor=sales_user)
+
+    page = sales_client.get(contact.get_absolute_url()).content.decode()
+    assert f"<dt>Churn scheduled</dt><dd>{ends:%Y-%m-%d}</dd>" in page
+    assert "Customer churn scheduled" in [entry.title for entry in contact_timeline(contact, 20)]
+
+    services.deal_mark_won(deal=DealFactory(contact=contact), actor=sales_user)
+
+    titles = [entry.title for entry in contact_timeline(contact, 20)]
+    assert "Customer churn scheduled" not in titles and "Customer churned" not in titles
+    assert "Customer reactivated" in titles
+    page = sales_client.get(contact.get_absolute_url()).content.decode()
+    assert "<dt>Churn scheduled</dt>" not in page and "<dt>Churned</dt>" not in page
