@@ -6,6 +6,8 @@ Registered with `contacts.registry.register_importer` in ContactsConfig.ready().
 from django.db.models import Min
 from django.db.models.functions import Lower
 
+from crm_project.exports import made_here_ref
+
 from .importing import (
     Boolean,
     ByName,
@@ -72,7 +74,8 @@ def check_unique(run, rows, column: str, model, label: str) -> None:
     )
     for key, external_id, pk in taken:
         row = first[key]
-        if external_id != row["external_id"]:
+        same = external_id == row["external_id"] or (not external_id and row["external_id"] == made_here_ref(model, pk))
+        if not same:
             holder = f"external_id {external_id!r}" if external_id else f"id {pk}, without external_id"
             run.error(row, column, f"another {label} ({holder}) already has the {column} {row[column]!r}")
 

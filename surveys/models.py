@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
@@ -51,7 +52,10 @@ class Survey(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=["nps", "csat"]), name="survey_kind_valid"),
-            models.UniqueConstraint(fields=["name"], name="survey_name_unique"),
+            # Unique whatever the case: the import finds a survey by its name in any case.
+            models.UniqueConstraint(
+                Lower("name"), name="survey_name_ci_unique", violation_error_message="A survey with this name exists."
+            ),
         ]
 
     def __str__(self):
@@ -67,11 +71,15 @@ class Survey(models.Model):
         return reverse("surveys:survey_detail", args=[self.pk])
 
     def clean(self):
+        errors = {}
         # invite_after_ticket_resolved sends CSAT surveys only: an NPS survey with the flag would never go out.
         if self.send_on_ticket_resolved and self.kind != SurveyKind.CSAT:
-            raise ValidationError(
-                {"send_on_ticket_resolved": "Only a CSAT survey can go out automatically when a ticket is resolved."}
-            )
+            errors["send_on_ticket_resolved"] = "Only a CSAT survey can go out automatically when a ticket is resolved."
+        # The constraint's rule, said under the field (an expression's constraint speaks for no field).
+        if self.name and Survey.objects.filter(name__iexact=self.name).exclude(pk=self.pk).exists():
+            errors["name"] = "A survey with this name exists."
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def scale(self) -> range:

@@ -18,7 +18,8 @@ from django.db.models import Model, TextChoices
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from crm_project.validators import FIRST_YEAR, LAST_YEAR
+from crm_project.exports import made_here
+from crm_project.validators import FIRST_YEAR, LAST_YEAR, plausible_year
 
 
 class CellError(ValueError):
@@ -104,12 +105,14 @@ class Date(Parser):
 
 def _plausible(value, raw: str):
     """The models' rule (`plausible_date`), said for a cell."""
-    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+    if not plausible_year(value):
         raise CellError(f"not a year from {FIRST_YEAR} to {LAST_YEAR}: {raw!r}")
     return value
 
 
-_AMOUNT = re.compile(r"\d{1,12}(?:\.\d{1,2})?\Z")
+_AMOUNT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?\Z")  # ASCII digits: int() and Decimal() take any script's
+# The largest whole number an integer column of PostgreSQL holds (PositiveIntegerField, IntegerField).
+LARGEST_INTEGER = 2_147_483_647
 
 
 class Money(Parser):
@@ -123,27 +126,29 @@ class Money(Parser):
                 raise CellError(f"cannot be negative: {raw}")
             if "," in raw:
                 raise CellError(f"use a dot for decimals and no thousands separator: {raw!r}")
-            if re.fullmatch(r"\d+\.\d{3,}", raw):
+            if re.fullmatch(r"[0-9]+\.[0-9]{3,}", raw):
                 raise CellError(f"at most two decimals: {raw}")
+            if re.fullmatch(r"[0-9]{13,}(?:\.[0-9]{1,2})?", raw):
+                raise CellError(f"too large: at most 12 digits before the dot: {raw}")
             raise CellError(f"not an amount (like 1250.00): {raw!r}")
         return Decimal(raw)
 
 
 class Integer(Parser):
-    def __init__(self, *, min_value: int = 0, max_value: int | None = None, empty: int | None = None):
+    def __init__(self, *, min_value: int = 0, max_value: int = LARGEST_INTEGER, empty: int | None = None):
         self.min_value = min_value
         self.max_value = max_value
         self.empty = empty
         self.hint = "whole number"
 
     def parse(self, raw: str) -> int:
-        try:
-            value = int(raw)
-        except ValueError:
-            raise CellError(f"not a whole number: {raw!r}") from None
-        if value < self.min_value or (self.max_value is not None and value > self.max_value):
-            top = f" to {self.max_value}" if self.max_value is not None else " or more"
-            raise CellError(f"must be {self.min_value}{top}: {value}")
+        if not re.fullmatch(r"-?[0-9]+", raw):
+            raise CellError(f"not a whole number: {raw!r}")
+        if len(raw) > 20:  # int() of a huge string is slow, and the value is out of range anyway
+            raise CellError(f"must be {self.min_value} to {self.max_value}: {raw[:20]}...")
+        value = int(raw)
+        if not self.min_value <= value <= self.max_value:
+            raise CellError(f"must be {self.min_value} to {self.max_value}: {value}")
         return value
 
 
@@ -234,7 +239,9 @@ class ExternalIdRef(Reference):
             .order_by()
             .values_list("external_id", "id", *self.fields)
         )
-        return {row[0]: row[1:] for row in rows}
+        found = {row[0]: row[1:] for row in rows}
+        found.update(made_here(self.model, [key for key in keys if key not in found], self.fields))
+        return found
 
     def missing(self, key: str) -> str:
         return f"no record of {self.kind} has external_id {key!r} (import {self.kind} first)"

@@ -159,6 +159,8 @@ class ImportSpec:
     - `check_row(row, run)`: rules across the columns of one row (no queries);
     - `check_batch(rows, run)`: rules that need the database, a few queries per batch;
     - `derive(row, record, run)`: fill in `derived_fields`;
+    - `carry_over(record, old)`: for a record that exists, keep what the file cannot say from its values
+      (`old`, by `compared` name): a derived field the file's columns leave as it was (a ticket's close time);
     - `after_write(rows, ids, run)`: write what belongs to the records (a response, a stage change), in bulk,
       for the rows that were new or changed.
     """
@@ -188,6 +190,9 @@ class ImportSpec:
         pass
 
     def derive(self, row: Row, record: dict, run: "ImportRun") -> None:
+        pass
+
+    def carry_over(self, record: dict, old: dict) -> None:
         pass
 
     def after_write(self, rows: list[Row], ids: dict[str, int], run: "ImportRun") -> None:
@@ -523,6 +528,7 @@ def _import_batch(spec, run: ImportRun, rows: list[Row], upserter: Upserter) -> 
         spec.derive(row, record, run)
         old = existing.get(record[EXTERNAL_ID])
         if old is not None:
+            spec.carry_over(record, dict(zip(compared, old[1:], strict=True)))
             new = compared_of(record)
             if new == old[1:]:
                 run.result.unchanged += 1

@@ -24,6 +24,8 @@ from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
+from crm_project.exports import made_here
+
 
 def _adapter(model_field):
     kind = model_field.get_internal_type()
@@ -278,7 +280,10 @@ class Upserter:
         if not keys:
             return {}
         self.wait()
-        return {row[0]: row[1:] for row in _values(self._rows(keys).values_list(self.key, "id", *fields))}
+        found = {row[0]: row[1:] for row in _values(self._rows(keys).values_list(self.key, "id", *fields))}
+        if self.key == "external_id":  # records made in the CRM, as an export for re-import names them
+            found.update(made_here(self.model, [key for key in keys if key not in found], fields))
+        return found
 
     def ids(self, keys: list) -> dict[object, int]:
         return {key: row[0] for key, row in self.existing(keys).items()}
@@ -304,6 +309,18 @@ class Upserter:
         table = self.columns.table
         key = quote(_column(self.model, self.key))
         with connection.cursor() as cursor:
+            if self.key == "external_id":
+                # A record made in the CRM that the file changes takes the name the export gave it, so that the
+                # update below (by key) finds it; later imports of the same file find it by that name too.
+                adopted = [
+                    (record[self.key], existing[record[self.key]][0])
+                    for record in records
+                    if record[self.key].startswith("crm-") and record[self.key] in existing
+                ]
+                if adopted:
+                    cursor.executemany(
+                        f"UPDATE {table} SET {key} = %s WHERE {quote('id')} = %s AND {key} = ''", adopted
+                    )
             if connection.vendor != "postgresql":
                 self._upsert_statement(cursor, records, now)
                 if then is not None:

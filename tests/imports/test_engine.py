@@ -140,6 +140,9 @@ def test_a_time_without_offset_is_read_in_the_business_time_zone(import_csv):
         ("2024-01-15", "not an ISO 8601 time"),
         ("9999-01-01T10:00:00Z", "not a year from 1900 to 2100: '9999-01-01T10:00:00Z'"),
         ("1800-01-01T10:00:00+01:00", "not a year from 1900 to 2100"),
+        # 1899 in UTC, as the database keeps it (and as the forms and the API check it)
+        ("1900-01-01T00:00:00+05:00", "not a year from 1900 to 2100: '1900-01-01T00:00:00+05:00'"),
+        ("2100-12-31T23:00:00-05:00", "not a year from 1900 to 2100"),
     ],
 )
 def test_a_wrong_time_is_reported_with_line_and_column(import_csv, value, reason):
@@ -152,13 +155,54 @@ def test_a_wrong_time_is_reported_with_line_and_column(import_csv, value, reason
 
 @pytest.mark.parametrize(
     ("value", "reason"),
-    [("-5.00", "negative"), ("1,50", "dot"), ("12.345", "two decimals"), ("ten", "not an amount")],
+    [
+        ("-5.00", "negative"),
+        ("1,50", "dot"),
+        ("12.345", "two decimals"),
+        ("ten", "not an amount"),
+        ("99999999999999.99", "too large: at most 12 digits before the dot"),
+        ("١٢٣", "not an amount"),  # Arabic-Indic digits: Decimal() would take them as 123
+    ],
 )
 def test_a_wrong_amount_is_reported(import_csv, value, reason):
     result = import_csv("spend", f'external_id,spent_on,amount,category\nsp-1,2024-01-31,"{value}",acquisition')
 
     assert problems(result) == [(2, "amount")]
     assert reason in reasons(result)
+
+
+TICKET_HEADER = "external_id,subject,channel,priority,status,created_at,agent_replies,reopened_count"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("99999999999999999999", "must be 0 to 2147483647: 99999999999999999999"),
+        ("2147483648", "must be 0 to 2147483647: 2147483648"),
+        ("٣", "not a whole number: '٣'"),
+        ("-1", "must be 0 to 2147483647: -1"),
+        ("1" * 5000, "must be 0 to 2147483647: 11111111111111111111..."),
+    ],
+)
+def test_a_whole_number_a_database_column_cannot_hold_is_reported(import_csv, value, reason):
+    result = import_csv("tickets", f"{TICKET_HEADER}\nt-1,Huge,email,low,open,2025-06-01T00:00:00Z,0,{value}")
+
+    assert problems(result) == [(2, "reopened_count")]
+    assert reason in reasons(result)
+
+
+def test_skipping_the_row_with_a_huge_number_imports_the_good_one(import_csv):
+    from support.models import Ticket
+
+    result = import_csv(
+        "tickets",
+        f"{TICKET_HEADER}\nt-1,Ok,email,low,open,2025-06-01T00:00:00Z,0,0\n"
+        f"t-2,Huge,email,low,open,2025-06-01T00:00:00Z,0,99999999999999999999",
+        skip_bad_rows=True,
+    )
+
+    assert problems(result) == [(3, "reopened_count")]
+    assert list(Ticket.objects.values_list("external_id", flat=True)) == ["t-1"]
 
 
 def test_a_date_with_a_year_typed_wrong_is_reported(import_csv):

@@ -107,3 +107,76 @@ def test_export_then_import_into_an_empty_database_gives_the_same_records(histor
     walk_in = Contact.objects.get(email="walk.in@example.org")
     assert walk_in.external_id.startswith("crm-")
     assert walk_in.orders.get().ordered_at == datetime.datetime(2025, 7, 1, 12, 30, 15, 123456, tzinfo=datetime.UTC)
+
+
+def test_an_unchanged_export_imported_back_into_the_same_crm_changes_nothing(history, admin_role_user):
+    """The file has no close time of a ticket nor time of a deal's last stage change: what the CRM recorded
+    stays (a ticket closed days after its resolution, a deal moved to its stage later than it was created)."""
+    from sales import services as sales_services
+    from support import services as support_services
+
+    ticket = Ticket.objects.filter(status="resolved").first() or Ticket.objects.filter(status="closed").first()
+    if ticket.status == "resolved":
+        support_services.ticket_close(ticket=ticket, actor=admin_role_user)
+    deal = Deal.objects.filter(status="open").first()
+    next_stage = deal.pipeline.stages.filter(kind="open").exclude(pk=deal.stage_id).first()
+    sales_services.deal_move_stage(deal=deal, stage=next_stage, actor=admin_role_user)
+    ticket.refresh_from_db()
+    deal.refresh_from_db()
+    assert ticket.closed_at != ticket.resolved_at
+    client = APIClient()
+    client.force_authenticate(admin_role_user)
+    exported = export_all(client)
+
+    for kind in ("tickets", "deals"):
+        result = records_import(kind=kind, stream=io.BytesIO(exported[kind]))
+        assert not result.problems, (kind, [str(problem) for problem in result.problems])
+        assert result.updated == 0, (kind, result.summary())
+
+    assert Ticket.objects.get(pk=ticket.pk).closed_at == ticket.closed_at
+    assert Deal.objects.get(pk=deal.pk).stage_changed_at == deal.stage_changed_at
+
+
+def test_records_made_in_the_crm_are_found_again_when_their_export_comes_back(history, admin_role_user):
+    """An export names a record made in the CRM crm-<model>-<id>; importing the file back (edited in a
+    spreadsheet) updates that record and finds it where other rows refer to it, rather than refusing its
+    e-mail as another contact's or adding a second one."""
+    walk_in = Contact.objects.get(email="walk.in@example.org")
+    ref = f"crm-contact-{walk_in.pk}"
+    client = APIClient()
+    client.force_authenticate(admin_role_user)
+    exported = export_all(client)
+    contacts = exported["contacts"].decode("utf-8-sig")
+    assert ref in contacts and f"crm-order-{walk_in.orders.get().pk}" in exported["orders"].decode("utf-8-sig")
+    counts = (Contact.objects.count(), Order.objects.count())
+
+    result = records_import(kind="contacts", stream=io.BytesIO(contacts.replace("Walk,", "Walker,").encode()))
+    orders = records_import(kind="orders", stream=io.BytesIO(exported["orders"]))
+
+    assert not result.problems, [str(problem) for problem in result.problems]
+    assert (result.created, result.updated) == (0, 1)
+    assert not orders.problems and orders.created == 0, [str(problem) for problem in orders.problems]
+    assert (Contact.objects.count(), Order.objects.count()) == counts
+    walk_in.refresh_from_db()
+    assert (walk_in.first_name, walk_in.external_id) == ("Walker", ref)
+
+
+def test_every_kind_exported_and_imported_back_unchanged_creates_and_updates_nothing(history, admin_role_user):
+    """The export-edit-import loop of a manager, with no edit: records imported and made in the CRM alike."""
+    from sales import services as sales_services
+    from tests.sales.factories import CampaignFactory, SubscriptionFactory
+
+    walk_in = Contact.objects.get(email="walk.in@example.org")
+    CampaignFactory(name="Autumn webinar", external_id="")
+    walk_in.customer_since = datetime.datetime(2025, 6, 1, tzinfo=datetime.UTC)
+    walk_in.save()
+    first = SubscriptionFactory(contact=walk_in, external_id="", starts_on=datetime.date(2025, 6, 1))
+    sales_services.subscription_renew(subscription=first, actor=admin_role_user)
+    client = APIClient()
+    client.force_authenticate(admin_role_user)
+    exported = export_all(client)
+
+    for kind in registry.importers():
+        result = records_import(kind=kind, stream=io.BytesIO(exported[kind]))
+        assert not result.problems, (kind, [str(problem) for problem in result.problems])
+        assert (result.created, result.updated) == (0, 0), (kind, result.summary())

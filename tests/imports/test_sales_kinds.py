@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from contacts.importing import records_import
-from sales.models import Campaign, Deal, DealStageChange, Lead, Order, Pipeline, Spend, Subscription
+from sales.models import Campaign, Deal, DealStageChange, Lead, Order, Pipeline, Spend, Stage, Subscription
 from tests.contacts.factories import ContactFactory
 from tests.imports.conftest import problems, reasons
 from tests.sales.factories import CampaignFactory, DealFactory, SubscriptionFactory, stage
@@ -168,6 +168,23 @@ def test_a_pipeline_and_a_stage_named_by_the_file_are_created(import_csv, contac
         "new pipeline: Enterprise (with the default stages)",
         "new stage in Enterprise: Discovery (an open stage, after the others)",
     ]
+
+
+def test_a_skipped_row_leaves_no_stage_nor_pipeline_behind(import_csv, contacts):
+    result = import_csv(
+        "deals",
+        DEALS
+        + "d-1,Good,c-1,new,1,,,open,2024-03-10T09:00Z,,,\n"
+        + "d-2,Ghost,c-1,new,1,,Ghost Stage,won,2024-03-10T09:00Z,2024-03-11T09:00Z,,\n"
+        + "d-3,Nowhere,c-1,new,1,Phantom,Ghost Stage,won,2024-03-10T09:00Z,2024-03-11T09:00Z,,",
+        skip_bad_rows=True,
+    )
+
+    assert [problem.line for problem in result.problems] == [3, 4]
+    assert list(Deal.objects.values_list("external_id", flat=True)) == ["d-1"]
+    assert not Stage.objects.filter(name="Ghost Stage").exists()
+    assert not Pipeline.objects.filter(name="Phantom").exists()
+    assert result.notes == []
 
 
 def test_a_dry_run_creates_no_pipeline(import_csv, contacts):

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from contacts.models import Contact, Interaction
+from crm_project.validators import plausible_date
 from sales.models import Campaign, Deal, DealStageChange, Lead, Order, Spend, Subscription
 from support.models import Ticket
 from surveys.models import Invitation, Response
@@ -87,3 +88,21 @@ def test_the_api_answers_400_for_a_year_typed_wrong(sales_api):
     assert response.status_code == 400
     assert response.json()["occurred_at"] == [MESSAGE]
     assert not Interaction.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("moment", "plausible"),
+    [
+        ("1900-01-01T00:00:00+05:00", False),  # 1899-12-31T19:00 in UTC, as the database keeps it
+        ("1900-01-01T06:00:00+05:00", True),
+        ("2100-12-31T23:00:00-05:00", False),  # 2101 in UTC
+        ("9999-12-31T23:00:00-05:00", False),  # far out: no overflow on the way to UTC
+    ],
+)
+def test_a_time_is_judged_by_its_year_in_utc(moment, plausible):
+    value = datetime.datetime.fromisoformat(moment)
+    if plausible:
+        plausible_date(value)
+    else:
+        with pytest.raises(ValidationError):
+            plausible_date(value)

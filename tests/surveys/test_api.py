@@ -63,6 +63,16 @@ def test_survey_list_gives_each_surveys_numbers(manager_api, nps):
     assert row["response_rate"] == pytest.approx(50.0)
 
 
+def test_the_survey_numbers_have_two_decimals(manager_api, nps):
+    answered(nps, 10)
+    InvitationFactory.create_batch(2, survey=nps)  # 1 answer of 3 sent
+
+    row = manager_api.get(url(SURVEYS, nps.pk)).json()
+
+    assert row["response_rate"] == 33.33
+    assert row["score"] == 100.0
+
+
 def test_survey_without_answers_has_null_numbers(manager_api, nps):
     row = manager_api.get(url(SURVEYS, nps.pk)).data
 

@@ -190,11 +190,22 @@ def test_an_nps_survey_cannot_be_sent_after_resolved_tickets(manager):
     assert not Survey.objects.exists()
 
 
-def test_a_survey_name_is_unique(manager, nps):
-    response = manager.post(SURVEY_CREATE, form_data(name="Customer NPS"))
+@pytest.mark.parametrize("name", ["Customer NPS", "customer nps"])
+def test_a_survey_name_is_unique_whatever_its_case(manager, nps, name):
+    response = manager.post(SURVEY_CREATE, form_data(name=name))
 
     assert response.status_code == 200
-    assert "already exists" in response.content.decode()
+    assert "A survey with this name exists." in response.content.decode()
+    assert Survey.objects.count() == 1
+
+
+def test_the_api_refuses_a_survey_named_as_another_in_another_case(manager_api, nps):
+    response = manager_api.post(
+        "/api/surveys/", {"name": "CUSTOMER nps", "kind": "nps", "question": "Would you?"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "A survey with this name exists." in str(response.json())
     assert Survey.objects.count() == 1
 
 
