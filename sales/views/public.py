@@ -47,10 +47,12 @@ embeddable = csp_replace({"frame-ancestors": settings.LEAD_FORM_FRAME_ANCESTORS}
 @embeddable
 @require_http_methods(["GET", "HEAD", "POST"])
 def public_lead_form(request):
+    form = PublicLeadForm(request.POST or None)
     if request.method == "POST" and over_limit(request, group="public-lead-form", rate=lead_form_rate):
         logger.warning("Public lead form: rate limit reached for %s", client_address(request))
-        return render(request, "sales/public_lead_limited.html", status=429)
-    form = PublicLeadForm(request.POST or None)
+        # The form again with what the visitor typed, so that nothing is lost by waiting; nothing is stored.
+        context = {"form": form, "limited": True}
+        return render(request, "sales/public_lead_form.html", context, status=429)
     if request.method == "POST" and form.is_valid():
         if form.is_bot:
             # Answer exactly as for a person, so the bot learns nothing; store nothing.

@@ -134,10 +134,13 @@ def test_the_sixth_post_from_one_address_in_the_window_is_refused_and_stores_not
     for n in range(5):
         assert client.post(FORM, visitor_data(email=f"visitor{n}@example.com")).status_code == 302
 
-    response = client.post(FORM, visitor_data(email="visitor6@example.com"))
+    response = client.post(FORM, visitor_data(email="visitor6@example.com", message="Call me on Tuesday, please."))
 
+    html = response.content.decode()
     assert response.status_code == 429
-    assert "Please try again a little later" in response.content.decode()
+    assert "Please try again a little later" in html
+    # What the visitor typed is kept in the form, to send again later
+    assert 'value="visitor6@example.com"' in html and "Call me on Tuesday, please." in html
     assert Lead.objects.count() == 5
     assert not Lead.objects.filter(email="visitor6@example.com").exists()
 
