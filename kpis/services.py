@@ -147,9 +147,13 @@ def _decimal(value) -> Decimal | None:
     return Decimal(value).quantize(PLACES)
 
 
-def _write(kpi: Kpi, granularity: str, periods: list[Period], rows: list[tuple], computed_at, dimensions=None) -> int:
+def _write(
+    kpi: Kpi, granularity: str, periods: list[Period], rows: list[tuple], computed_at, dimensions=None, whole=False
+) -> int:
     """Upsert one KPI's snapshots of one granularity and drop the segments that no longer exist, atomically
-    (of `dimensions` only, when the refresh covered only those)."""
+    (of `dimensions` only, when the refresh covered only those). A refresh of the `whole` history also drops the
+    periods before its first: no record counts in them any more (an earlier refresh wrote them, for a record
+    since moved or deleted), and their segments would live on in the segment lists."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             _upsert_by_copy(rows)
@@ -161,12 +165,9 @@ def _write(kpi: Kpi, granularity: str, periods: list[Period], rows: list[tuple],
                 unique_fields=list(KEY_COLUMNS),
                 update_fields=list(COLUMNS[5:]),
             )
-        written = KpiSnapshot.objects.filter(
-            kpi=kpi.key,
-            granularity=granularity,
-            period_start__gte=periods[0].start,
-            period_start__lte=periods[-1].start,
-        )
+        written = KpiSnapshot.objects.filter(kpi=kpi.key, granularity=granularity, period_start__lte=periods[-1].start)
+        if not whole:
+            written = written.filter(period_start__gte=periods[0].start)
         if dimensions is not None:
             written = written.filter(dimension__in=dimensions)
         written.exclude(computed_at=computed_at).delete()
@@ -308,6 +309,7 @@ def kpis_refresh(
     kpis = _selected(keys)
     granularities = list(granularities)
     until = until or local_today()
+    whole = since is None and not starts and not stale
     if since is None and not starts:
         since = history_start()
     floor = history_floor()
@@ -361,7 +363,7 @@ def kpis_refresh(
                         components = kpi.components(query)
                         snapshots += _snapshots(kpi, granularity, dimension, periods, components, computed_at)
                         done_here.queries += query.queries
-                    done_here.rows_written += _write(kpi, granularity, periods, snapshots, computed_at, chosen)
+                    done_here.rows_written += _write(kpi, granularity, periods, snapshots, computed_at, chosen, whole)
                     done_here.queries += 2
                     if progress:
                         progress(f"{kpi.key} by {granularity}", next(done), total)

@@ -189,6 +189,24 @@ def test_a_segment_that_empties_loses_its_snapshots_on_the_next_refresh():
 
 
 @pytest.mark.django_db
+def test_a_refresh_of_all_history_drops_the_periods_before_the_first_record_and_their_segments():
+    customer = ContactFactory(region="North", customer_since=at(datetime.date(2025, 3, 10)))
+    kpis_refresh(keys=["new_customers"], granularities=["month"])
+    assert snapshot_value("new_customers", datetime.date(2025, 3, 1), dimension="region", segment="North") == 1
+
+    # The import corrects the customer's start and region: nothing counts before May any more
+    customer.customer_since, customer.region = at(datetime.date(2025, 5, 10)), "South"
+    customer.save()
+    kpis_refresh(keys=["new_customers"], granularities=["month"])
+
+    regions = set(KpiSnapshot.objects.filter(dimension="region").values_list("segment", flat=True))
+    first = KpiSnapshot.objects.filter(kpi="new_customers").order_by("period_start").first()
+    assert regions == {"South"}  # "North" no longer offered as a segment
+    assert first.period_start == datetime.date(2025, 5, 1)
+    assert snapshot_value("new_customers", datetime.date(2025, 5, 1), dimension="region", segment="South") == 1
+
+
+@pytest.mark.django_db
 def test_a_refresh_of_recent_periods_leaves_older_snapshots_alone():
     customer = ContactFactory()
     OrderFactory(contact=customer, ordered_at=at(datetime.date(2025, 1, 10)), amount=Decimal("100.00"))
