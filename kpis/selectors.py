@@ -105,11 +105,16 @@ def _empty_row(kpi: Kpi, period: Period, segment: str) -> dict:
 
 
 def kpi_series(*, kpi: Kpi, granularity: str, start: datetime.date, end: datetime.date, dimension: str = ALL):
-    """Every period of the range (per segment seen in it), from the snapshots; a period never computed
-    gets the KPI's empty value (0 for a count or sum, None for a rate or average)."""
+    """Every period of the range that has begun (per segment seen in it), from the snapshots; a period never
+    computed gets the KPI's empty value (0 for a count or sum, None for a rate or average). A period still to
+    come has no value yet: it is left out, rather than shown with 0 customers."""
     periods = periods_between(granularity, start, end)
     if len(periods) > MAX_PERIODS:
         raise ValueError(f"At most {MAX_PERIODS} periods at a time; choose a shorter range.")
+    today = local_today()
+    periods = [period for period in periods if period.start <= today]
+    if not periods:
+        return []
     key = f"series:{kpi.key}:v{kpi.version}:{granularity}:{dimension}:{periods[0].start}:{periods[-1].start}"
 
     def compute():

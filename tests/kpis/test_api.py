@@ -354,3 +354,22 @@ def test_the_openapi_schema_validates_without_warnings_and_describes_the_kpi_end
     series = schema["paths"]["/api/kpis/{key}/"]["get"]
     parameters = {parameter["name"] for parameter in series["parameters"]}
     assert {"key", "granularity", "start", "end", "segment"} <= parameters
+
+
+@pytest.mark.parametrize("tz", ["America/New_York", "Asia/Kolkata"])
+def test_a_range_that_reaches_into_the_future_ends_with_the_period_under_way(kpi_api, settings, tz):
+    """Asked up to next year, the series stops at the current month: a month still to come has no value yet,
+    and was shown with 0 active customers while there are two."""
+    settings.TIME_ZONE = tz
+    ContactFactory(customer_since=timezone.now() - datetime.timedelta(days=400))
+    ContactFactory(customer_since=timezone.now() - datetime.timedelta(days=200))
+    this_month = timezone.localdate().replace(day=1)
+    last_month = (this_month - datetime.timedelta(days=1)).replace(day=1)
+    kpis_refresh(keys=["active_customers"], granularities=["month"], since=last_month)
+
+    items = kpi_api.series(
+        "active_customers", start=last_month.isoformat(), end=(this_month + datetime.timedelta(days=400)).isoformat()
+    )
+
+    assert [item["period_start"] for item in items] == [last_month.isoformat(), this_month.isoformat()]
+    assert [item["value"] for item in items] == [2, 2]
