@@ -136,6 +136,16 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# `make run` serves requests in threads: a write takes SQLite's lock when its transaction begins, and waits for
+# it up to 20 s, rather than failing with "database is locked" when two writes meet; WAL lets pages read while a
+# write (a KPI refresh, an import) goes on.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache and Celery broker: Redis when REDIS_URL is set, otherwise in-process.
