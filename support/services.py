@@ -9,12 +9,11 @@ The times that KPIs measure are kept here from what happened, never typed in:
 """
 
 import datetime
-from smtplib import SMTPRecipientsRefused
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -22,6 +21,7 @@ from django.utils import timezone
 from audit import recording as audit
 from contacts.models import Contact
 from crm_project import outbox
+from crm_project.mail import send_each_once
 from crm_project.services import apply_and_save, refuse
 from crm_project.templatetags.crm import display_name
 
@@ -184,36 +184,20 @@ def _email_for(message: TicketMessage) -> EmailMessage:
 
 
 def replies_send(*, message_ids: list[int]) -> int:
-    """E-mail the unsent replies among these; a second run sends nothing twice. Returns how many went.
+    """E-mail the unsent replies among these, each once (`crm_project.mail.send_each_once`). Returns how many
+    went."""
 
-    As the survey invitations: each reply is claimed (row locked, SKIP LOCKED) and marked sent in the
-    transaction that sends it; an address the mail server refuses is given up with the reason."""
-    sent = 0
-    with get_connection() as connection:
-        for message_id in message_ids:
-            with transaction.atomic():
-                message = (
-                    unsent_replies()
-                    .select_for_update(of=("self",), skip_locked=True)
-                    .select_related("ticket__contact", "author")
-                    .filter(pk=message_id)
-                    .first()
-                )
-                if message is None:
-                    continue  # sent already, or being sent by another worker right now
-                message.emailed_at = timezone.now()
-                message.save(update_fields=["emailed_at"])
-                try:
-                    connection.send_messages([_email_for(message)])
-                except SMTPRecipientsRefused:
-                    transaction.set_rollback(True)
-                    refused = True
-                else:
-                    refused = False
-                    sent += 1
-            if refused:
-                TicketMessage.objects.filter(pk=message_id).update(email_error="The mail server refused the address.")
-    return sent
+    def prepare(message: TicketMessage) -> EmailMessage:
+        message.emailed_at = timezone.now()
+        message.save(update_fields=["emailed_at"])
+        return _email_for(message)
+
+    return send_each_once(
+        unsent=unsent_replies().select_related("ticket__contact", "author"),
+        ids=message_ids,
+        prepare=prepare,
+        give_up=lambda ids, reason: TicketMessage.objects.filter(pk__in=ids).update(email_error=reason),
+    )
 
 
 @transaction.atomic

@@ -7,11 +7,10 @@ answers (mail scanners open links too).
 
 import datetime
 import secrets
-from smtplib import SMTPRecipientsRefused
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.template.loader import render_to_string
@@ -20,6 +19,7 @@ from django.utils import timezone
 
 from contacts.models import Contact
 from crm_project import outbox
+from crm_project.mail import send_each_once
 from crm_project.services import refuse
 
 from .models import DEFAULT_LABELS, MAX_COMMENT, Invitation, Response, Survey, SurveyKind, hash_token  # noqa: F401
@@ -114,44 +114,25 @@ def _email_for(invitation: Invitation, token: str) -> EmailMultiAlternatives:
 
 
 def invitations_send(*, invitation_ids: list[int]) -> int:
-    """Send the unsent invitations among these; a second run sends nothing twice. Returns how many went.
+    """Send the unsent invitations among these, each once (`crm_project.mail.send_each_once`). Returns how many
+    went. A contact who opted out, or has no address, is given up without an e-mail."""
 
-    Each invitation is claimed (its row locked, SKIP LOCKED) and marked sent in the transaction that sends
-    it: two workers given the same batch send each e-mail once, and a worker killed mid-batch leaves the
-    unsent ones pending for the next run."""
-    sent, refused = 0, []
-    with get_connection() as connection:
-        for invitation_id in invitation_ids:
-            with transaction.atomic():
-                invitation = (
-                    Invitation.objects.select_for_update(of=("self",), skip_locked=True)
-                    .select_related("survey", "contact")
-                    .filter(pk=invitation_id, sent_at__isnull=True)
-                    .first()
-                )
-                if invitation is None:
-                    continue  # sent already, or being sent by another worker right now
-                if invitation.contact.email_opt_out or not invitation.contact.email:
-                    # Given up for good, so that the outbox stops offering it.
-                    reason = "The contact opted out of e-mails." if invitation.contact.email else "No e-mail address."
-                    Invitation.objects.filter(pk=invitation.pk).update(send_error=reason)
-                    continue
-                token = new_token()
-                invitation.token_hash = hash_token(token)
-                invitation.sent_at = timezone.now()
-                invitation.expires_at = invitation.sent_at + datetime.timedelta(days=settings.SURVEY_LINK_DAYS)
-                invitation.save(update_fields=["token_hash", "sent_at", "expires_at"])
-                # Sent inside the transaction: if sending fails, nothing is marked sent and a retry sends it.
-                try:
-                    connection.send_messages([_email_for(invitation, token)])
-                except SMTPRecipientsRefused:
-                    transaction.set_rollback(True)
-                    refused.append(invitation.pk)
-                    continue
-                sent += 1
-    # A refused address fails the same way every time: given up, so that the outbox does not offer it forever.
-    Invitation.objects.filter(pk__in=refused).update(send_error="The mail server refused the address.")
-    return sent
+    def prepare(invitation: Invitation) -> EmailMultiAlternatives | str:
+        if invitation.contact.email_opt_out or not invitation.contact.email:
+            return "The contact opted out of e-mails." if invitation.contact.email else "No e-mail address."
+        token = new_token()
+        invitation.token_hash = hash_token(token)
+        invitation.sent_at = timezone.now()
+        invitation.expires_at = invitation.sent_at + datetime.timedelta(days=settings.SURVEY_LINK_DAYS)
+        invitation.save(update_fields=["token_hash", "sent_at", "expires_at"])
+        return _email_for(invitation, token)
+
+    return send_each_once(
+        unsent=Invitation.objects.filter(sent_at__isnull=True).select_related("survey", "contact"),
+        ids=invitation_ids,
+        prepare=prepare,
+        give_up=lambda ids, reason: Invitation.objects.filter(pk__in=ids).update(send_error=reason),
+    )
 
 
 def invite_after_ticket_resolved(ticket_id: int) -> None:

@@ -106,3 +106,20 @@ def test_the_email_has_an_unsubscribe_link(django_capture_on_commit_callbacks):
 
     assert "/unsubscribe/" in message.extra_headers["List-Unsubscribe"]
     assert "/unsubscribe/" in message.body
+
+
+def test_a_contact_who_opts_out_before_the_send_gets_no_email_and_is_not_offered_again(
+    django_capture_on_commit_callbacks,
+):
+    survey = SurveyFactory()
+    contact = ContactFactory()
+    with django_capture_on_commit_callbacks(execute=False):  # invited; the worker has not sent it yet
+        [invitation] = services.invitations_create(survey=survey, contacts=Contact.objects.all())
+    Contact.objects.filter(pk=contact.pk).update(email_opt_out=True)
+
+    sent = services.invitations_send(invitation_ids=[invitation.pk])
+
+    invitation.refresh_from_db()
+    assert sent == 0 and mail.outbox == []
+    assert invitation.sent_at is None and invitation.send_error == "The contact opted out of e-mails."
+    assert not services.pending_invitations().filter(pk=invitation.pk).exists()
