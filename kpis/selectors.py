@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from kpis.definitions.base import Kpi, registry
 from kpis.models import KpiRefresh, KpiSnapshot, KpiTarget
-from kpis.periods import Period, local_today, period_containing, periods_between
+from kpis.periods import Period, history_floor, local_today, period_containing, periods_between
 from kpis.services import GENERATION_KEY
 from kpis.sql import ALL
 
@@ -107,12 +107,13 @@ def _empty_row(kpi: Kpi, period: Period, segment: str) -> dict:
 def kpi_series(*, kpi: Kpi, granularity: str, start: datetime.date, end: datetime.date, dimension: str = ALL):
     """Every period of the range that has begun (per segment seen in it), from the snapshots; a period never
     computed gets the KPI's empty value (0 for a count or sum, None for a rate or average). A period still to
-    come has no value yet: it is left out, rather than shown with 0 customers."""
+    come has no value yet: it is left out, rather than shown with 0 customers; so is a period that ended before
+    the history floor (`KPI_HISTORY_YEARS`), which no refresh computes."""
     periods = periods_between(granularity, start, end)
     if len(periods) > MAX_PERIODS:
         raise ValueError(f"At most {MAX_PERIODS} periods at a time; choose a shorter range.")
-    today = local_today()
-    periods = [period for period in periods if period.start <= today]
+    today, floor = local_today(), history_floor()
+    periods = [period for period in periods if period.start <= today and period.end > floor]
     if not periods:
         return []
     key = f"series:{kpi.key}:v{kpi.version}:{granularity}:{dimension}:{periods[0].start}:{periods[-1].start}"

@@ -314,7 +314,10 @@ def kpis_refresh(
         since = history_start()
     floor = history_floor()
     since = since and max(since, floor)
-    stale = {key: max(day, floor) for key, day in (stale or {}).items()}
+    # A stale KPI's periods start at the floor at the earliest, but its per-day parts are read from the records
+    # from its own day: a customer from before the floor counts in every later period's S and E.
+    read_from = dict(stale or {})
+    stale = {key: max(day, floor) for key, day in read_from.items()}
     token = _acquire(scope)
     _planner_for_aggregates(on=True)
     started = time.monotonic()
@@ -346,7 +349,8 @@ def kpis_refresh(
                 min(periods[0].start for periods in ranges.values()),
                 max(periods[-1].end for periods in ranges.values()),
             )
-        reuse = min(reuse_before, day) if reuse_before and day else reuse_before
+        earliest = min((read_from[kpi.key] for kpi in batch), default=None) if day else None
+        reuse = min(reuse_before, earliest) if reuse_before and earliest else reuse_before
 
         def refresh_group(group: list[Kpi]) -> RefreshSummary:
             """The group's KPIs over every granularity, with a memo of their own."""

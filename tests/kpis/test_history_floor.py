@@ -112,3 +112,44 @@ def test_refresh_kpis_since_before_the_floor_says_where_it_starts(settings):
 
     assert f"KPIs are computed from {years_back(2):%Y-%m-%d} (KPI_HISTORY_YEARS); starting there." in out.getvalue()
     assert starts_of("revenue", "year")[0] == years_back(2)
+
+
+@pytest.mark.parametrize("tz", ZONES)
+def test_a_customer_from_before_the_floor_added_later_counts_after_the_periodic_refresh(
+    kpi_api, settings, tz, django_capture_on_commit_callbacks
+):
+    """An import of old customers (customer_since before the floor) is followed by the periodic refresh, not a
+    full one: the customers at each period's start and end must count them, as a full refresh would."""
+    settings.TIME_ZONE = tz
+    settings.KPI_HISTORY_YEARS = 2
+    floor = years_back(2)
+    make_customer(since=at(floor.year + 1, 5, 1, 10, tz=tz))
+    call_command("refresh_kpis", "--all", stdout=io.StringIO())
+    KpiStaleMark.objects.all().delete()
+
+    with django_capture_on_commit_callbacks(execute=True):  # marks stale from 5 years before the floor
+        make_customer(since=at(floor.year - 5, 5, 5, 10, tz=tz))
+    assert KpiStaleMark.objects.exists()
+    kpis_refresh_open()
+
+    end = local_today().isoformat()
+    years = kpi_api.by_period("active_customers", granularity="year", start=floor.isoformat(), end=end)
+    assert_kpi(years[floor.isoformat()], 1)  # the old customer alone at the end of the floor's year
+    assert_kpi(years[floor.replace(year=floor.year + 1).isoformat()], 2)
+    month = floor.replace(month=3).isoformat()
+    assert_kpi(kpi_api.by_period("churn_rate", start=month, end=month)[month], 0.0, numerator=0, denominator=1)
+
+
+@pytest.mark.parametrize("granularity", ["week", "month", "year"])
+def test_the_api_leaves_out_the_periods_before_the_floor_rather_than_show_them_empty(kpi_api, settings, granularity):
+    settings.KPI_HISTORY_YEARS = 2
+    floor = years_back(2)
+    make_customer(since=at(floor.year - 1, 6, 1, 10))  # a customer all through the year before the floor
+    call_command("refresh_kpis", "--all", "--kpi", "active_customers", stdout=io.StringIO())
+
+    asked = floor.replace(year=floor.year - 1).isoformat()
+    items = kpi_api.series("active_customers", granularity=granularity, start=asked, end=local_today().isoformat())
+
+    first = datetime.date.fromisoformat(items[0]["period_start"])
+    assert first <= floor < datetime.date.fromisoformat(items[0]["period_end"])  # the period holding the floor
+    assert all(item["value"] == 1 for item in items)
