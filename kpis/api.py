@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from crm_project.validators import plausible_date
 from kpis.definitions.base import registry
 from kpis.periods import GRANULARITIES, local_today, period_containing
+from kpis.presentation import rounded
 from kpis.selectors import kpi_overview, kpi_series
 from kpis.sql import ALL
 
@@ -30,7 +31,7 @@ def _number(value):
 
 
 def _rounded(value):
-    return None if value is None else round(float(value), 2)
+    return None if value is None else float(rounded(value))
 
 
 class KpiDefinitionSerializer(serializers.Serializer):

@@ -2,7 +2,7 @@
 
 import datetime
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.utils.html import format_html, format_html_join
@@ -41,8 +41,15 @@ def _decimal(value) -> Decimal | None:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
+def rounded(value, places: int = 2) -> Decimal:
+    """A value to `places` decimals, a half rounded up as people and spreadsheets do (22949.925 -> 22949.93),
+    from the stored decimal rather than a binary float, which holds 22949.925 as 22949.92499..."""
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
 def _grouped(value: Decimal, places: int = 2) -> str:
-    return f"{value:,.{places}f}"
+    return f"{rounded(value, places):,.{places}f}"
 
 
 def format_value(unit: str, value) -> str:

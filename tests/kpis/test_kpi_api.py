@@ -298,3 +298,18 @@ def test_admins_read_kpis_too(api_client, admin_role_user):
     items = KpiApi(api_client).series("revenue", start="2025-01-01", end="2025-03-31")
 
     assert [item["value"] for item in items] == [0, 0, 0]
+
+
+def test_a_value_half_way_between_two_cents_is_rounded_up_in_the_api_and_on_the_pages(kpi_api):
+    """22949.925 is 22949.92499... as a binary float: rounded from the stored decimal, half up, as a reader
+    checking by hand (or PostgreSQL's round(), or a spreadsheet) does."""
+    from kpis.presentation import format_value
+
+    customer = make_customer(since=at(2025, 3, 1, 10))
+    make_order(customer, at(2025, 3, 2, 10), "22949.92")
+    make_order(customer, at(2025, 3, 3, 10), "22949.93")
+    refresh_kpis("average_order_value")
+
+    month = kpi_api.by_period("average_order_value", start="2025-03-01", end="2025-03-01")["2025-03-01"]
+    assert_kpi(month, 22949.93, numerator=45899.85, denominator=2)
+    assert "22,949.93" in format_value("money", "22949.925")  # the pages, from the stored value
