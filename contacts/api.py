@@ -59,6 +59,11 @@ class CompanySerializer(strict.ModelSerializer):
 
 
 class ContactSerializer(strict.ModelSerializer):
+    read_only_hints = {
+        "customer_since": "a contact becomes a customer when a deal of theirs is won (POST /api/deals/{deal}/win/)",
+        "churned_at": "POST /api/customers/{id}/churn/ (and /reactivate/)",
+        "owner": "write owner_id, the user's id (GET /api/users/ lists them)",
+    }
     company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all(), required=False, allow_null=True)
     company_name = serializers.CharField(source="company.name", read_only=True, default=None)
     channel = serializers.SlugRelatedField(

@@ -8,6 +8,8 @@ from sales import api as sales_api
 from support import api as support_api
 from surveys import api as surveys_api
 
+from . import users_api
+
 # No format-suffix routes (/api/deals/1/win.json): the custom actions do not take a `format` argument, so
 # every one of them answered 500 there; `?format=csv` and the Accept header choose the format instead.
 router = DefaultRouter()
@@ -33,3 +35,4 @@ router.register("responses", surveys_api.ResponseViewSet, basename="response")
 router.register("tickets", support_api.TicketViewSet, basename="ticket")
 router.register("sla-policies", support_api.SlaPolicyViewSet, basename="slapolicy")
 router.register("kpis", kpis_api.KpiViewSet, basename="kpi")
+router.register("users", users_api.UserViewSet, basename="user")

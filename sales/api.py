@@ -70,6 +70,12 @@ class SpendSerializer(strict.ModelSerializer):
 
 
 class LeadSerializer(strict.ModelSerializer):
+    read_only_hints = {
+        "status": "POST /api/leads/{id}/status/, /convert/ or /disqualify/",
+        "disqualified_reason": "POST /api/leads/{id}/disqualify/",
+        "contact": "POST /api/leads/{id}/convert/",
+        "owner": "write owner_id, the user's id (GET /api/users/ lists them)",
+    }
     channel = channel_field()
     campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all(), required=False, allow_null=True)
     owner, owner_id = owner_fields()
@@ -100,6 +106,12 @@ class LeadSerializer(strict.ModelSerializer):
 
 
 class DealSerializer(strict.ModelSerializer):
+    read_only_hints = {
+        "status": "POST /api/deals/{id}/win/, /lose/ or /reopen/",
+        "closed_at": "POST /api/deals/{id}/win/ or /lose/",
+        "lost_reason": "POST /api/deals/{id}/lose/",
+        "owner": "write owner_id, the user's id (GET /api/users/ lists them)",
+    }
     contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False, allow_null=True)
     channel = channel_field()
     owner, owner_id = owner_fields()
@@ -133,8 +145,16 @@ class DealSerializer(strict.ModelSerializer):
         read_only_fields = ["company", "lead", "status", "created_at", "closed_at", "lost_reason", "external_id"]
 
     def validate(self, attrs):
-        # Pipeline and stage are chosen when a deal opens; afterwards they move through the actions.
+        # Pipeline and stage are chosen when a deal opens; afterwards they move through the actions (a body sent
+        # back as it came may name them as they are).
         if self.instance is not None:
+            moved = {
+                name: [f"This field cannot be changed here: POST /api/deals/{self.instance.pk}/move/."]
+                for name in ("pipeline", "stage")
+                if name in attrs and attrs[name] != getattr(self.instance, name)
+            }
+            if moved:
+                raise serializers.ValidationError(moved)
             attrs.pop("pipeline", None)
             attrs.pop("stage", None)
         return attrs
@@ -169,6 +189,11 @@ class OrderSerializer(strict.ModelSerializer):
 
 
 class SubscriptionSerializer(strict.ModelSerializer):
+    read_only_hints = {
+        "outcome": "POST /api/subscriptions/{id}/renew/ or /cancel/",
+        "renews": "POST /api/subscriptions/{id}/renew/ or /cancel/",
+        "cancelled_at": "POST /api/subscriptions/{id}/cancel/",
+    }
     contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all())
 
     class Meta:

@@ -47,6 +47,14 @@ class TicketMessageSerializer(serializers.ModelSerializer):
 class TicketSerializer(strict.ModelSerializer):
     """A ticket; only its subject and contact can be edited: the rest changes through the actions."""
 
+    read_only_hints = {
+        "priority": "POST /api/tickets/{id}/priority/",
+        "status": "POST /api/tickets/{id}/status/, /resolve/, /reopen/ or /close/",
+        "assignee": "POST /api/tickets/{id}/assign/ (GET /api/users/ lists the agents' ids)",
+        "first_response_at": "it is the time of the first reply (POST /api/tickets/{id}/reply/)",
+        "resolved_at": "POST /api/tickets/{id}/resolve/",
+    }
+
     contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False, allow_null=True)
     contact_name = serializers.CharField(source="contact.full_name", read_only=True, default=None)
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)

@@ -229,7 +229,8 @@ def test_create_contact_with_an_unknown_company_answers_400_on_the_company(sales
     assert "company" in response.data
 
 
-def test_create_contact_ignores_customer_state_owner_and_external_id(sales_api, sales_user, make_user):
+def test_create_contact_refuses_customer_state_owner_and_external_id_it_would_not_store(sales_api, make_user):
+    """Read-only fields given a value answer 400 saying how they change, rather than 201 with them dropped."""
     someone_else = make_user("sales")
     since = timezone.now() - timedelta(days=30)
 
@@ -245,10 +246,26 @@ def test_create_contact_ignores_customer_state_owner_and_external_id(sales_api, 
         format="json",
     )
 
-    contact = Contact.objects.get()
-    assert response.status_code == 201
-    assert (contact.customer_since, contact.churned_at) == (None, None)
-    assert (contact.owner, contact.external_id) == (sales_user, "")
+    assert response.status_code == 400
+    errors = response.json()
+    assert set(errors) == {"customer_since", "churned_at", "owner", "external_id"}
+    assert "/win/" in errors["customer_since"][0]
+    assert "owner_id" in errors["owner"][0] and "/api/users/" in errors["owner"][0]
+    assert errors["external_id"] == ["This field cannot be changed here."]
+    assert not Contact.objects.exists()
+
+
+def test_a_contact_sent_back_as_the_api_showed_it_saves_and_a_changed_read_only_field_is_refused(sales_api):
+    contact = ContactFactory(first_name="Ada", email="ada@example.com")
+    shown = sales_api.get(url(CONTACTS, contact.pk)).json()
+
+    again = sales_api.put(url(CONTACTS, contact.pk), {**shown, "job_title": "Countess"}, format="json")
+    assert again.status_code == 200, again.json()
+    assert Contact.objects.get(pk=contact.pk).job_title == "Countess"
+
+    moved = sales_api.patch(url(CONTACTS, contact.pk), {"created_at": "2020-01-01T00:00:00Z"}, format="json")
+    assert moved.status_code == 400
+    assert moved.json() == {"created_at": ["This field cannot be changed here."]}
 
 
 def test_update_contact_replaces_its_fields(sales_api):
@@ -276,18 +293,19 @@ def test_partial_update_changes_only_what_is_sent(sales_api):
     assert (contact.first_name, contact.email, contact.phone) == ("Ada", "ada@example.com", "+44 20 7946 0000")
 
 
-def test_partial_update_ignores_customer_state_and_external_id(sales_api):
+def test_partial_update_refuses_customer_state_and_external_id(sales_api):
     contact = ContactFactory(customer_since=None, external_id="")
 
     response = sales_api.patch(
         url(CONTACTS, contact.pk),
-        {"customer_since": timezone.now().isoformat(), "external_id": "crm-9"},
+        {"customer_since": timezone.now().isoformat(), "external_id": "crm-9", "job_title": "CFO"},
         format="json",
     )
 
     contact.refresh_from_db()
-    assert response.status_code == 200
-    assert (contact.customer_since, contact.external_id) == (None, "")
+    assert response.status_code == 400
+    assert set(response.json()) == {"customer_since", "external_id"}
+    assert (contact.customer_since, contact.external_id, contact.job_title) == (None, "", "")
 
 
 def test_partial_update_to_an_email_taken_in_another_case_answers_400(sales_api):
@@ -382,11 +400,13 @@ def test_create_company_without_a_name_answers_400_on_the_name(sales_api):
     assert not Company.objects.exists()
 
 
-def test_create_company_ignores_the_external_id(sales_api):
+def test_create_company_refuses_an_external_id_it_would_not_store(sales_api):
     response = sales_api.post(COMPANIES, {"name": "Initech", "external_id": "erp-7"}, format="json")
 
-    assert response.status_code == 201
-    assert Company.objects.get().external_id == ""
+    assert response.status_code == 400
+    assert response.json() == {"external_id": ["This field cannot be changed here."]}
+    assert not Company.objects.exists()
+    assert sales_api.post(COMPANIES, {"name": "Initech", "external_id": ""}, format="json").status_code == 201
 
 
 def test_partial_update_company(sales_api):

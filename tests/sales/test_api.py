@@ -31,10 +31,10 @@ def test_status_and_conversion_time_cannot_be_written(sales_api):
         format="json",
     )
 
-    assert response.status_code == 201
-    lead = Lead.objects.get()
-    assert lead.status == "new"
-    assert lead.converted_at is None
+    assert response.status_code == 400
+    assert set(response.json()) == {"status", "converted_at"}
+    assert "/convert/" in response.json()["status"][0]
+    assert not Lead.objects.exists()
 
 
 def test_convert_answers_with_the_new_deal(sales_api):
@@ -138,6 +138,7 @@ def test_moving_a_deal_to_another_pipelines_stage_is_refused(sales_api):
 
 def test_deal_stage_and_close_time_are_not_editable(sales_api):
     deal = DealFactory()
+    title = deal.title
 
     response = sales_api.patch(
         f"/api/deals/{deal.pk}/",
@@ -145,12 +146,23 @@ def test_deal_stage_and_close_time_are_not_editable(sales_api):
         format="json",
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
+    errors = response.json()
+    assert set(errors) == {"status", "closed_at"}  # the stage is checked once the fields are valid
+    assert "/win/" in errors["status"][0]
+    deal.refresh_from_db()
+    assert (deal.title, deal.status, deal.closed_at, deal.stage.name) == (title, "open", None, "Qualification")
+
+    moved = sales_api.patch(f"/api/deals/{deal.pk}/", {"stage": stage("Won").pk, "title": "Renamed"}, format="json")
+    assert moved.status_code == 400
+    assert moved.json() == {"stage": [f"This field cannot be changed here: POST /api/deals/{deal.pk}/move/."]}
+    deal.refresh_from_db()
+    assert (deal.title, deal.stage.name) == (title, "Qualification")
+
+    kept = sales_api.patch(f"/api/deals/{deal.pk}/", {"stage": deal.stage.pk, "title": "Renamed"}, format="json")
+    assert kept.status_code == 200  # the stage as it is, as a GET showed it
     deal.refresh_from_db()
     assert deal.title == "Renamed"
-    assert deal.status == "open"
-    assert deal.closed_at is None
-    assert deal.stage.name == "Qualification"
 
 
 def test_a_negative_amount_is_a_400(sales_api):

@@ -33,6 +33,7 @@ RESOURCES = {
     "invitations": "surveys.invitation",
     "responses": "surveys.response",
     "targets": "kpis.kpitarget",
+    "users": "auth.user",
     "deleted": "audit.auditentry",
 }
 RECORD_PARAMETERS = {"pk", "contact_pk", "object_id", "id"}

@@ -88,10 +88,16 @@ def test_times_counters_and_status_cannot_be_written_when_creating(support_api):
         format="json",
     )
 
-    assert response.status_code == 201, response.data
-    ticket = Ticket.objects.get()
-    assert (ticket.status, ticket.resolved_at, ticket.first_response_at) == ("new", None, None)
-    assert (ticket.agent_replies, ticket.reopened_count, ticket.opened_by) == (0, 0, None)
+    assert response.status_code == 400
+    assert set(response.json()) == {
+        "status",
+        "resolved_at",
+        "first_response_at",
+        "agent_replies",
+        "reopened_count",
+        "opened_by",
+    }
+    assert not Ticket.objects.exists()
 
 
 def test_an_empty_first_message_is_refused_with_the_services_reason(support_api):
@@ -119,16 +125,29 @@ def test_only_the_subject_and_contact_can_be_edited(support_api):
     ticket = open_ticket(priority="low")
     other = ContactFactory()
 
-    response = support_api.patch(
+    refused = support_api.patch(
         url(ticket),
         {"subject": "Export stops at 1000 rows", "contact": other.pk, "priority": "urgent", "status": "closed"},
         format="json",
     )
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "priority": [f"This field cannot be changed here: POST /api/tickets/{ticket.pk}/priority/."],
+        "status": [
+            f"This field cannot be changed here: POST /api/tickets/{ticket.pk}/status/, /resolve/, /reopen/ or /close/."
+        ],
+    }
+    ticket.refresh_from_db()
+    assert (ticket.subject, ticket.priority, ticket.status) == ("Export fails", "low", "new")
 
+    response = support_api.patch(
+        url(ticket),
+        {"subject": "Export stops at 1000 rows", "contact": other.pk, "priority": "low", "status": "new"},
+        format="json",
+    )
     assert response.status_code == 200, response.data
     ticket.refresh_from_db()
     assert (ticket.subject, ticket.contact) == ("Export stops at 1000 rows", other)
-    assert (ticket.priority, ticket.status) == ("low", "new")
 
 
 def test_a_closed_ticket_cannot_be_edited(support_api, support_user):
