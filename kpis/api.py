@@ -49,6 +49,12 @@ class KpiOverviewSerializer(KpiDefinitionSerializer):
     granularity = serializers.CharField()
     period_start = serializers.DateField()
     period_end = serializers.DateField()
+    period_under_way = serializers.BooleanField(
+        help_text="The period has not ended: a KPI that accumulates (accumulates: true) counts so far."
+    )
+    accumulates = serializers.BooleanField(
+        help_text="A count or sum of what happened in the period (revenue, new leads), which grows as it goes on."
+    )
     value = serializers.FloatField(allow_null=True)
     previous_value = serializers.FloatField(allow_null=True)
     change = serializers.FloatField(allow_null=True)
@@ -119,6 +125,8 @@ class KpiViewSet(viewsets.ViewSet):
                     "granularity": granularity,
                     "period_start": row["period_start"],
                     "period_end": row["period_end"],
+                    "period_under_way": row["period_start"] <= local_today() < row["period_end"],
+                    "accumulates": kpi.accumulates,
                     "value": _rounded(row["value"]),
                     "previous_value": _rounded(row["previous_value"]),
                     "change": _rounded(row["change"]),

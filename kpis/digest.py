@@ -83,7 +83,9 @@ def digest_content(today: datetime.date | None = None) -> dict:
         if line.target is not None and line.target.on_target is False:
             off_target.append(line)
         month_row = month_board[kpi.key][-1]
-        month_target = show.target_status(kpi, month_row["value"], month_targets.get((kpi.key, month.start)))
+        month_target = show.target_status(
+            kpi, month_row["value"], month_targets.get((kpi.key, month.start)), under_way=month.under_way(today)
+        )
         if month_target is not None and month_target.on_target is False:
             off_target.append(
                 DigestLine(

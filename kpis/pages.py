@@ -70,6 +70,7 @@ def overview_areas(selection: Selection) -> list[dict]:
     board = kpi_board(period=selection.period, count=len(periods), dimension=dimension, segment=segment)
     targets = {} if selection.segmented else kpi_targets(granularity=selection.granularity, starts=[periods[-1].start])
     labels = [period.label() for period in periods]
+    under_way = selection.period.under_way()
     tiles: dict[str, list[Tile]] = {area: [] for area, _ in show.AREAS}
     for kpi in registry().values():
         rows = board.get(kpi.key)
@@ -86,10 +87,12 @@ def overview_areas(selection: Selection) -> list[dict]:
                 available=True,
                 value=show.format_value(kpi.unit, current["value"]),
                 value_url=links.value.url if links.value else None,
-                change=show.change_between(kpi, current["value"], previous["value"], labels[-2]),
+                change=show.change_between(kpi, current["value"], previous["value"], labels[-2], under_way=under_way),
                 sparkline=show.sparkline([row["value"] for row in rows[1:]], labels[1:], kpi.unit),
                 survey=show.survey_facts(kpi, current),
-                target=show.target_status(kpi, current["value"], targets.get((kpi.key, periods[-1].start))),
+                target=show.target_status(
+                    kpi, current["value"], targets.get((kpi.key, periods[-1].start)), under_way=under_way
+                ),
             )
         )
     return [{"key": area, "name": name, "tiles": tiles[area]} for area, name in show.AREAS if tiles[area]]
@@ -130,7 +133,7 @@ def _point(kpi: Kpi, row: dict, period: Period, links: DrillDown, target) -> dic
         "period": period,
         "label": period.label(),
         "range": show.date_range(period),
-        "target": show.target_status(kpi, row["value"], target),
+        "target": show.target_status(kpi, row["value"], target, under_way=period.under_way()),
         "survey": show.survey_facts(kpi, row),
     }
 
@@ -229,7 +232,13 @@ def detail_series(kpi: Kpi, selection: Selection) -> dict:
         "unavailable": selection.segmented and dimension == ALL,
         "points": points,
         "current": current,
-        "change": show.change_between(kpi, current["row"]["value"], previous["row"]["value"], previous["label"]),
+        "change": show.change_between(
+            kpi,
+            current["row"]["value"],
+            previous["row"]["value"],
+            previous["label"],
+            under_way=selection.period.under_way(),
+        ),
         "facts": show.detail_facts(kpi, current["row"]),
         "links": list({link.url: link for link in records}.values()),
         "has_targets": any(point["target"] for point in points),

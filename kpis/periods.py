@@ -80,6 +80,11 @@ class Period:
         """Start of the CLV window W: twelve months before the period's end."""
         return self.end - CLV_WINDOW
 
+    def under_way(self, today: datetime.date | None = None) -> bool:
+        """Begun and not yet ended (local time): its counts and sums are so far, not the period's."""
+        today = today or local_today()
+        return self.start <= today < self.end
+
     def previous(self) -> "Period":
         return Period(self.granularity, period_start(self.granularity, self.start - datetime.timedelta(days=1)))
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils.html import format_html, format_html_join
 
 from kpis.definitions.base import Kpi
-from kpis.periods import Period
+from kpis.periods import Period, local_today
 
 EMPTY = "—"
 LOW_CONFIDENCE_BELOW = 30
@@ -117,7 +117,9 @@ class Change:
         return f"{self.text} vs {self.previous_label} ({self.verdict})"
 
 
-def change_between(kpi: Kpi, current, previous, previous_label: str) -> Change | None:
+def change_between(kpi: Kpi, current, previous, previous_label: str, *, under_way: bool = False) -> Change | None:
+    """The change from the previous period; for a KPI that accumulates, in a period `under_way`, without a
+    verdict: a month's revenue so far against a whole month's is no sign of worse."""
     current, previous = _decimal(current), _decimal(previous)
     if current is None or previous is None:
         return None
@@ -126,6 +128,8 @@ def change_between(kpi: Kpi, current, previous, previous_label: str) -> Change |
         return Change(format_change(kpi.unit, change), "▶", "no change", "neutral", previous_label)
     rising = change > 0
     arrow = "▲" if rising else "▼"
+    if under_way and kpi.accumulates:
+        return Change(format_change(kpi.unit, change), arrow, "so far", "neutral", previous_label)
     if kpi.direction is None:
         return Change(format_change(kpi.unit, change), arrow, "up" if rising else "down", "neutral", previous_label)
     good = rising == (kpi.direction == "up")
@@ -140,14 +144,20 @@ class TargetStatus:
     text: str  # "Target 5.00 %"
     on_target: bool | None  # None when the KPI has no good direction or no value yet
 
+    so_far: bool = False  # a sum under way that has not reached its target yet: not off target for that
+
     @property
     def verdict(self) -> str:
+        if self.so_far:
+            return "not reached yet"
         if self.on_target is None:
             return "no value yet"
         return "on target" if self.on_target else "off target"
 
 
-def target_status(kpi: Kpi, value, target) -> TargetStatus | None:
+def target_status(kpi: Kpi, value, target, *, under_way: bool = False) -> TargetStatus | None:
+    """Whether the value meets the target; a KPI that accumulates, in a period `under_way`, is on target once it
+    reached it, and not yet judged before."""
     target = _decimal(target)
     if target is None:
         return None
@@ -155,6 +165,8 @@ def target_status(kpi: Kpi, value, target) -> TargetStatus | None:
     on_target = None
     if current is not None and kpi.direction is not None:
         on_target = current >= target if kpi.direction == "up" else current <= target
+    if under_way and kpi.accumulates and on_target is False and kpi.direction == "up":
+        return TargetStatus(target, f"Target {format_value(kpi.unit, target)}", None, so_far=True)
     return TargetStatus(target, f"Target {format_value(kpi.unit, target)}", on_target)
 
 
@@ -245,9 +257,14 @@ def period_word(period: Period) -> str:
     return {"week": "Week", "month": "Month", "quarter": "Quarter", "year": "Year"}[period.granularity]
 
 
-def date_range(period: Period) -> str:
+def date_range(period: Period, today: datetime.date | None = None) -> str:
+    """ "01 Nov 2026 – 30 Nov 2026", and for a period under way how far it is: "so far: day 25 of 30"."""
     last = period.end - datetime.timedelta(days=1)
-    return f"{period.start:%d %b %Y} – {last:%d %b %Y}"
+    text = f"{period.start:%d %b %Y} – {last:%d %b %Y}"
+    today = today or local_today()
+    if period.under_way(today):
+        text += f" (under way: day {(today - period.start).days + 1} of {(period.end - period.start).days})"
+    return text
 
 
 # What the numerator and denominator of each KPI count, as table headings.

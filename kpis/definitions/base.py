@@ -75,6 +75,9 @@ class Kpi:
     reads: tuple[str, ...] | None = None
     note: str = ""
     version: int = 1
+    # A count or sum of what happened in the period (revenue, new leads): it grows while the period is under way,
+    # so that period's value is "so far", and no better or worse than a whole period's.
+    accumulates: bool = False
 
     def components(self, query: Query) -> dict[Key, Components]:
         raise NotImplementedError

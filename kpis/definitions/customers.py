@@ -162,6 +162,7 @@ def customer_flows(query: Query) -> dict[Key, Components]:
 @register
 class NewCustomers(Kpi):
     key = "new_customers"
+    accumulates = True
     reads = ("auth_user", "contacts_channel", "contacts_company", "contacts_contact")
     name = "New customers"
     area = "customers"
@@ -262,6 +263,7 @@ def orders_by_period(query: Query) -> dict[Key, Components]:
 @register
 class Revenue(Kpi):
     key = "revenue"
+    accumulates = True
     reads = ("auth_user", "contacts_channel", "contacts_company", "contacts_contact", "sales_order")
     name = "Revenue"
     area = "customers"
@@ -279,6 +281,7 @@ class Revenue(Kpi):
 @register
 class Bookings(Kpi):
     key = "bookings"
+    accumulates = True
     reads = ("auth_user", "contacts_channel", "sales_deal", "sales_pipeline")
     name = "Bookings"
     area = "customers"

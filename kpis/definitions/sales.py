@@ -39,6 +39,7 @@ def leads_created(query: Query):
 @register
 class NewLeads(Kpi):
     key = "new_leads"
+    accumulates = True
     reads = ("auth_user", "contacts_channel", "sales_campaign", "sales_lead")
     name = "New leads"
     area = "sales"

@@ -90,6 +90,7 @@ def hours_medians(query: Query, name: str, bucket_column: str, end_column: str):
 @register
 class NewTickets(Kpi):
     key = "new_tickets"
+    accumulates = True
     reads = ("auth_user", "support_ticket")
     name = "Tickets opened"
     area = "support"

@@ -539,3 +539,39 @@ def test_the_rendering_release_changes_with_a_template_a_static_file_or_the_kpis
 
     assert len(seen) == 4
     assert digest() == digest()
+
+
+# --- the period under way ------------------------------------------------------------------------------------
+
+
+def test_a_sum_of_the_month_under_way_is_so_far_not_worse_than_a_whole_month(manager_client, api_client, manager_user):
+    """Revenue: 300.00 two months back, 200.00 last month, 100.00 so far this month (on its first day)."""
+    from kpis.periods import local_midnight, local_today, period_containing
+
+    this_month = period_containing("month", local_today())
+    last_month = this_month.previous()
+    buyer = make_customer(at(2025, 1, 2))
+    for month, orders in ((last_month.previous(), 3), (last_month, 2), (this_month, 1)):
+        for number in range(orders):
+            make_order(buyer, local_midnight(month.start) + datetime.timedelta(seconds=number + 1), "100.00")
+    refresh_kpis()
+    KpiTarget.objects.create(kpi="revenue", granularity="month", period_start=None, value=150)
+
+    now = manager_client.get("/kpis/").content.decode()
+    revenue = text(tile(now, "revenue"))
+    assert f"−100.00 EUR so far vs {last_month.label()}" in revenue  # no verdict: a part of a month against a whole
+    assert "worse" not in revenue and "kpi-change-neutral" in tile(now, "revenue")
+    assert "not reached yet Target" in revenue  # 100.00 of 150.00 with days to go
+    day = (local_today() - this_month.start).days + 1
+    assert f"(under way: day {day} of {(this_month.end - this_month.start).days})" in text(now)
+
+    closed = manager_client.get("/kpis/", {"period": "chosen", "on": last_month.start.isoformat()}).content.decode()
+    revenue = text(tile(closed, "revenue"))
+    assert f"−100.00 EUR worse vs {last_month.previous().label()}" in revenue  # a whole month against a whole one
+    assert "on target Target" in revenue
+    assert "under way" not in text(closed)
+
+    api_client.force_authenticate(manager_user)
+    items = {item["key"]: item for item in api_client.get("/api/kpis/").json()}
+    assert (items["revenue"]["period_under_way"], items["revenue"]["accumulates"]) == (True, True)
+    assert (items["churn_rate"]["period_under_way"], items["churn_rate"]["accumulates"]) == (True, False)
