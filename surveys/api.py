@@ -5,7 +5,7 @@ stored, and not even that leaves the database).
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response as ApiResponse
 
@@ -123,6 +123,15 @@ class InviteInput(strict.Serializer):
 class InviteResult(serializers.Serializer):
     invited = serializers.IntegerField(help_text="Invitations created; their e-mails go out in the background.")
     skipped = serializers.IntegerField(help_text="Contacts skipped: opted out, no e-mail, or asked recently.")
+    skipped_because = inline_serializer(
+        "SkippedBecause",
+        {
+            "opted_out": serializers.IntegerField(),
+            "no_email": serializers.IntegerField(),
+            "recently_asked": serializers.IntegerField(help_text="Asked within SURVEY_QUIET_DAYS, or invited already."),
+        },
+        help_text="Why the skipped contacts were skipped, as the send page says.",
+    )
     invitations = InvitationSerializer(many=True)
 
 
@@ -185,16 +194,18 @@ class InvitationViewSet(
     def get_queryset(self):
         return selectors.invitation_list().order_by("-created_at", "-pk")
 
-    @extend_schema(request=InviteInput, responses={201: InviteResult})
+    @extend_schema(request=InviteInput, responses={201: InviteResult, 200: InviteResult})
     def create(self, request, *args, **kwargs):
         """Invite one contact or several, and send the e-mails after the transaction commits.
 
-        Contacts who opted out, have no e-mail address or were asked within the quiet period are skipped.
+        Contacts who opted out, have no e-mail address or were asked within the quiet period are skipped, and
+        counted by reason; 200 rather than 201 when every one was skipped (nothing was created).
         """
         serializer = InviteInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         contact_ids = data["contact_ids"]
+        plan = selectors.send_preview(survey=data["survey"], contacts=Contact.objects.filter(pk__in=contact_ids))
         try:
             invitations = services.invitations_create(
                 survey=data["survey"], contacts=Contact.objects.filter(pk__in=contact_ids), ticket=data.get("ticket")
@@ -205,9 +216,10 @@ class InvitationViewSet(
         result = {
             "invited": len(invitations),
             "skipped": len(contact_ids) - len(invitations),
+            "skipped_because": {reason: plan[reason] for reason in ("opted_out", "no_email", "recently_asked")},
             "invitations": InvitationSerializer(shown, many=True, context=self.get_serializer_context()).data,
         }
-        return ApiResponse(result, status=status.HTTP_201_CREATED)
+        return ApiResponse(result, status=status.HTTP_201_CREATED if invitations else status.HTTP_200_OK)
 
 
 class ResponseViewSet(CsvExportMixin, viewsets.ReadOnlyModelViewSet):

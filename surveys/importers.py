@@ -13,6 +13,7 @@ from django.conf import settings
 
 from contacts.importers import check_order, contact_column, external_id_column
 from contacts.importing import Choice, Column, DateTime, ExternalIdRef, ImportSpec, Integer, Text, Upserter
+from contacts.importing.columns import LARGEST_INTEGER
 from support.models import Ticket
 
 from .models import DEFAULT_QUESTIONS, MAX_COMMENT, SCALES, Invitation, Response, Survey, SurveyKind
@@ -41,7 +42,8 @@ class SurveyResponseImporter(ImportSpec):
         Column("ticket", ExternalIdRef(Ticket, "tickets", fields=("contact_id",)), field="ticket_id"),
         Column("sent_at", DateTime(), required=True, field="sent_at"),
         Column("submitted_at", DateTime(), help="empty: not answered"),
-        Column("score", Integer(), help="0-10 for nps, 1-5 for csat"),
+        # Any whole number here, so that a score off the scale (-1 as 11) gets the scale's message below.
+        Column("score", Integer(min_value=-LARGEST_INTEGER), help="0-10 for nps, 1-5 for csat"),
         Column("comment", Text(MAX_COMMENT)),
     )
     derived_fields = ("survey_id", "created_at", "expires_at")

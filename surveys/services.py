@@ -36,7 +36,9 @@ def invitation_by_token(token: str) -> Invitation | None:
     if not token or len(token) > 64 or not all(c.isalnum() or c in "-_" for c in token):
         return None
     return (
-        Invitation.objects.select_related("survey", "contact", "response").filter(token_hash=hash_token(token)).first()
+        Invitation.objects.select_related("survey", "contact", "response", "ticket")
+        .filter(token_hash=hash_token(token))
+        .first()
     )
 
 
@@ -99,6 +101,7 @@ def _email_for(invitation: Invitation, token: str) -> EmailMultiAlternatives:
         "invitation": invitation,
         "survey": invitation.survey,
         "contact": invitation.contact,
+        "ticket": invitation.ticket,  # a CSAT survey is about one request: the customer may have several
         "link": link,
         "score_links": [(score, f"{link}?score={score}") for score in invitation.survey.scale],
         "unsubscribe_link": base + reverse("surveys:unsubscribe", args=[token]),
@@ -128,7 +131,7 @@ def invitations_send(*, invitation_ids: list[int]) -> int:
         return _email_for(invitation, token)
 
     return send_each_once(
-        unsent=Invitation.objects.filter(sent_at__isnull=True).select_related("survey", "contact"),
+        unsent=Invitation.objects.filter(sent_at__isnull=True).select_related("survey", "contact", "ticket"),
         ids=invitation_ids,
         prepare=prepare,
         give_up=lambda ids, reason: Invitation.objects.filter(pk__in=ids).update(send_error=reason),

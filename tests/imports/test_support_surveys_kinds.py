@@ -159,6 +159,7 @@ def test_a_csat_answer_may_name_its_ticket(import_csv, contacts):
     ("row", "column", "reason"),
     [
         ("nps,c-1,,2024-06-03T09:00Z,2024-06-03T12:00Z,11,", "score", "off the nps scale (0-10)"),
+        ("nps,c-1,,2024-06-03T09:00Z,2024-06-03T12:00Z,-1,", "score", "-1 is off the nps scale (0-10)"),
         ("csat,c-1,,2024-06-03T09:00Z,2024-06-03T12:00Z,0,", "score", "off the csat scale (1-5)"),
         ("nps,c-1,,2024-06-03T09:00Z,2024-06-03T12:00Z,,", "score", "needs a score"),
         ("nps,c-1,,2024-06-03T09:00Z,,7,", "submitted_at", "a score needs submitted_at"),

@@ -202,7 +202,12 @@ def test_inviting_several_contacts_skips_the_opted_out_and_recently_asked(
 
     assert response.status_code == 201
     assert (response.data["invited"], response.data["skipped"]) == (1, 2)
+    assert response.data["skipped_because"] == {"opted_out": 1, "no_email": 0, "recently_asked": 1}
     assert [message.to for message in mail.outbox] == [[fresh.email]]
+
+    again = manager_api.post(INVITATIONS, {"survey": nps.pk, "contact": fresh.pk}, format="json")
+    assert again.status_code == 200  # nothing created
+    assert (again.data["invited"], again.data["skipped_because"]["recently_asked"]) == (0, 1)
 
 
 def test_inviting_about_a_ticket_links_it(manager_api, django_capture_on_commit_callbacks):

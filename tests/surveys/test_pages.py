@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -401,6 +402,19 @@ def test_response_list_shows_the_answers_newest_first(manager, nps):
     newer = answered(nps, 4, days_ago=1)
 
     assert shown(manager.get(RESPONSE_LIST)) == [newer, older]
+
+
+def test_a_long_comment_is_clipped_in_the_list_with_the_whole_text_a_click_away(manager, nps):
+    essay = "Word " * 1000
+    answered(nps, 3, comment=essay.strip())
+    answered(nps, 9, comment="Quick and kind.")
+
+    html = manager.get(RESPONSE_LIST).content.decode()
+
+    summary = re.search(r"<summary>(.*?)<span", html, re.S).group(1).strip()
+    assert summary.endswith("…") and len(summary) <= 200
+    assert essay.strip() in html  # inside the <details>, shown on a click
+    assert "Quick and kind.</td>" in html  # a short one as it is
 
 
 @pytest.mark.parametrize(

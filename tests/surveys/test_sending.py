@@ -98,6 +98,24 @@ def test_a_csat_survey_goes_out_when_a_ticket_is_resolved(support_user, django_c
     assert mail.outbox[0].to == [contact.email]
 
 
+def test_a_csat_email_and_its_page_say_which_request_they_are_about(
+    client, support_user, django_capture_on_commit_callbacks
+):
+    SurveyFactory(kind=SurveyKind.CSAT, send_on_ticket_resolved=True, question="How did we do?")
+    ticket = support_services.ticket_create(contact=ContactFactory(), subject="Login <fails>", body="Cannot log in")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        support_services.ticket_resolve(ticket=ticket, actor=support_user)
+
+    message = mail.outbox[0]
+    assert f'About your request #{ticket.pk}, "Login <fails>":' in message.body
+    html = message.alternatives[0][0]
+    assert f"About your request #{ticket.pk}, “Login &lt;fails&gt;”" in html
+    link = re.search(r'href="http://[^/]+(/s/[^/"]+/)"', html).group(1)
+    page = client.get(link).content.decode()
+    assert f"About your request #{ticket.pk}, “Login &lt;fails&gt;”" in page
+
+
 def test_the_email_has_an_unsubscribe_link(django_capture_on_commit_callbacks):
     ContactFactory()
     send(SurveyFactory(), Contact.objects.all(), django_capture_on_commit_callbacks)
