@@ -205,13 +205,16 @@ class Query:
         return f"(django_datetime_cast_time({column}, {tz}) = '00:00:00')"
 
     def hours_between(self, start: str, end: str) -> str:
+        # date_part gives double precision, which percentile_cont takes anyway; EXTRACT gives numeric, whose
+        # division, cast and average cost a third of a median over a year of tickets. The same values to far
+        # below the eight decimals a snapshot keeps.
         if self.vendor == "postgresql":
-            return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 3600.0)"
+            return f"(date_part('epoch', {end} - {start}) / 3600.0)"
         return f"((julianday({end}) - julianday({start})) * 24.0)"
 
     def days_between(self, start: str, end: str) -> str:
         if self.vendor == "postgresql":
-            return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 86400.0)"
+            return f"(date_part('epoch', {end} - {start}) / 86400.0)"
         return f"(julianday({end}) - julianday({start}))"
 
     def in_range(self, column: str) -> str:
