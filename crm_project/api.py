@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import ProtectedError, QuerySet
+from django.db.models import ProtectedError, QuerySet, RestrictedError
 from django.utils.text import slugify
 from rest_framework import renderers, status, viewsets
 from rest_framework.exceptions import ValidationError
@@ -15,6 +15,7 @@ from rest_framework.settings import api_settings
 from rest_framework.utils.encoders import JSONEncoder
 
 from .exports import CHUNK_SIZE, CsvFormat, csv_lines, csv_response, export_filename, export_response, spreadsheet_safe
+from .permissions import referring_records
 
 IN_USE_MESSAGE = "Other records still refer to this one."
 
@@ -154,8 +155,10 @@ class ServiceModelViewSet(CsvExportMixin, viewsets.ModelViewSet):
         instance = self.get_object()
         try:
             self.perform_service_delete(instance)
-        except ProtectedError:
-            raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [IN_USE_MESSAGE]}) from None
+        except (ProtectedError, RestrictedError) as error:
+            referring = referring_records(error)
+            message = f"{IN_USE_MESSAGE[:-1]}: {referring}." if referring else IN_USE_MESSAGE
+            raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [message]}) from None
         except DjangoValidationError as error:
             raise_as_api_error(error)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,5 +1,7 @@
 """Permission checks, one place per interface: a mixin for pages, a class for the API, a base for the admin."""
 
+from collections import Counter
+
 from django.contrib import admin
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db import router
@@ -91,6 +93,16 @@ def hidden_cascade(user, records) -> list[str]:
     for model in kinds:
         by_app.setdefault(str(model._meta.app_config.verbose_name), []).append(str(model._meta.verbose_name_plural))
     return [f"{' and '.join(sorted(names))} ({app})" for app, names in sorted(by_app.items())]
+
+
+def referring_records(error: ProtectedError | RestrictedError) -> str:
+    """What a refused deletion is still referred to by, kind by kind: "1 deal, 2 leads"."""
+    records = getattr(error, "protected_objects", None) or getattr(error, "restricted_objects", None) or ()
+    counts = Counter(type(record)._meta for record in records)
+    return ", ".join(
+        f"{count} {meta.verbose_name if count == 1 else meta.verbose_name_plural}"
+        for meta, count in sorted(counts.items(), key=lambda item: str(item[0].verbose_name))
+    )
 
 
 def hidden_cascade_message(hidden: list[str]) -> str:

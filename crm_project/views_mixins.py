@@ -2,14 +2,14 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
 from .exports import CsvFormat, export_response
 from .keyset import InvalidCursor, bounded_count, keyset_page
-from .permissions import PagePermissionMixin, hidden_cascade, hidden_cascade_message
+from .permissions import PagePermissionMixin, hidden_cascade, hidden_cascade_message, referring_records
 
 EXPORT_LABELS = {"csv": "Export CSV", "reimport": "Export for re-import"}
 # Paging parameters: links to another page, or to an export, leave them out and keep the rest of the query.
@@ -174,8 +174,9 @@ class ServiceDeleteView(PagePermissionMixin, DeleteView):
                 messages.error(self.request, f"{name} cannot be deleted. {hidden_cascade_message(hidden)}")
                 return redirect(self.refused_url())
             self.perform(self.object)
-        except ProtectedError:
-            messages.error(self.request, f"{name} cannot be deleted: other records still refer to it.")
+        except (ProtectedError, RestrictedError) as error:
+            referring = referring_records(error) or "other records"
+            messages.error(self.request, f"{name} cannot be deleted while other records refer to it: {referring}.")
             return redirect(self.refused_url())
         except ValidationError as error:
             messages.error(self.request, " ".join(error.messages))

@@ -704,3 +704,23 @@ def test_the_contact_list_lets_a_long_email_wrap_at_its_at_sign_and_dots(sales_c
     html = sales_client.get(CONTACT_LIST).content.decode()
 
     assert '<td class="wrap">vincenza<wbr>.aporti@<wbr>mancini<wbr>.example<wbr>.com</td>' in html
+
+
+def test_a_contact_other_records_hold_is_not_deleted_and_the_message_says_which(sales_client, sales_api):
+    from django.contrib.messages import get_messages
+
+    from tests.sales.factories import DealFactory, OrderFactory
+
+    contact = ContactFactory(first_name="Ada", last_name="Held")
+    DealFactory.create_batch(2, contact=contact)
+    OrderFactory(contact=contact)
+
+    response = sales_client.post(reverse("contacts:contact_delete", args=[contact.pk]))
+
+    assert [str(message) for message in get_messages(response.wsgi_request)] == [
+        "Ada Held cannot be deleted while other records refer to it: 2 deals, 1 order."
+    ]
+    api = sales_api.delete(f"/api/contacts/{contact.pk}/")
+    assert api.status_code == 400
+    assert api.json() == {"non_field_errors": ["Other records still refer to this one: 2 deals, 1 order."]}
+    assert Contact.objects.filter(pk=contact.pk).exists()

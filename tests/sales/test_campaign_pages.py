@@ -205,7 +205,7 @@ def test_a_campaign_with_spend_cannot_be_deleted_and_the_page_says_why(sales_cli
     response = sales_client.post(reverse("sales:campaign_delete", args=[campaign.pk]))
 
     assert response["Location"] == campaign.get_absolute_url()
-    assert messages_of(response) == ["Spring fair cannot be deleted: other records still refer to it."]
+    assert messages_of(response) == ["Spring fair cannot be deleted while other records refer to it: 1 spend."]
     assert Campaign.objects.filter(pk=campaign.pk).exists()
 
 
