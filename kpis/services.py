@@ -33,7 +33,7 @@ from kpis.periods import (
     periods_between,
 )
 from kpis.rollups import DailyStore
-from kpis.sql import ALL, Query
+from kpis.sql import ALL, HISTORY_FIRST_DAY, Query
 from kpis.stale import ALL_HISTORY
 
 logger = logging.getLogger(__name__)
@@ -297,14 +297,16 @@ def kpis_refresh(
     reuse_before: datetime.date | None = None,
     workers: int | None = None,
     stale: dict[str, datetime.date] | None = None,
+    read_from: dict[str, datetime.date] | None = None,
 ) -> RefreshSummary:
     """Recompute the snapshots of the chosen KPIs for every period from `since` (or each granularity's
     `starts`) to `until`, every segment of their dimensions (or of `dimensions` only, `all` being one); a KPI
     of `stale` (key -> day) from that day too. Each KPI and granularity is written in one transaction, so a
     refresh cut short leaves the previous snapshots in place. The per-day parts of the days before
-    `reuse_before` (and a stale KPI's day) come from those an earlier refresh kept (`kpis.rollups`; None: every
-    day from the records). On PostgreSQL, the KPIs are split by area between `workers` (default
-    `KPI_REFRESH_WORKERS`) database sessions at once (`refresh_groups`). Raises RefreshBusy when a refresh of
+    `reuse_before` (and a stale KPI's day, or its `read_from` day when earlier: a relabel changes the records of
+    every day) come from those an earlier refresh kept (`kpis.rollups`; None: every day from the records). On
+    PostgreSQL, the KPIs are split by area between `workers` (default `KPI_REFRESH_WORKERS`) database sessions
+    at once (`refresh_groups`). Raises RefreshBusy when a refresh of
     the same scope runs."""
     kpis = _selected(keys)
     granularities = list(granularities)
@@ -315,9 +317,10 @@ def kpis_refresh(
     floor = history_floor()
     since = since and max(since, floor)
     # A stale KPI's periods start at the floor at the earliest, but its per-day parts are read from the records
-    # from its own day: a customer from before the floor counts in every later period's S and E.
-    read_from = dict(stale or {})
-    stale = {key: max(day, floor) for key, day in read_from.items()}
+    # from its own day (`read_from`, else its stale day): a customer from before the floor counts in every later
+    # period's S and E.
+    read_from = {**(stale or {}), **(read_from or {})}
+    stale = {key: max(day, floor) for key, day in (stale or {}).items()}
     token = _acquire(scope)
     _planner_for_aggregates(on=True)
     started = time.monotonic()
@@ -493,20 +496,27 @@ def kpis_refresh_open(*, progress=None) -> RefreshSummary:
     last refresh kept: no record of those days changed since (`kpis.rollups`)."""
     marks = list(KpiStaleMark.objects.order_by("since").values_list("id", "since", "table"))
     first_record = functools.cache(history_start)
-    stale = {}
+    stale, read_from = {}, {}
     for kpi in _selected(None):
-        # A mark of all history (`stale.ALL_HISTORY`) means from the first record; any other from its own day,
-        # even before the first record (the first record moved or deleted: its old periods are emptied).
+        # A mark of all history (`stale.ALL_HISTORY`) means the periods from the first record, and the records
+        # of every day (a relabel moves customers from before the history floor too); any other mark means from
+        # its own day, even before the first record (the first record moved or deleted: its old periods are
+        # emptied).
         days = [
-            first_record() if since <= ALL_HISTORY else since.astimezone(local_zone()).date()
+            (first_record(), HISTORY_FIRST_DAY)
+            if since <= ALL_HISTORY
+            else (since.astimezone(local_zone()).date(),) * 2
             for _, since, table in marks
             if not table or kpi.reads is None or table in kpi.reads
         ]
         if days:
-            stale[kpi.key] = min(days)
+            stale[kpi.key] = min(day for day, _ in days)
+            read_from[kpi.key] = min(day for _, day in days)
     starts = {granularity: open_periods(granularity)[0].start for granularity in GRANULARITIES}
     settled = local_today() - datetime.timedelta(days=settings.KPI_SETTLED_DAYS)
-    summary = kpis_refresh(starts=starts, scope="open", progress=progress, reuse_before=settled, stale=stale)
+    summary = kpis_refresh(
+        starts=starts, scope="open", progress=progress, reuse_before=settled, stale=stale, read_from=read_from
+    )
     if marks:
         KpiStaleMark.objects.filter(id__in=[mark_id for mark_id, *_ in marks]).delete()
     return summary

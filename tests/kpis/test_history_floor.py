@@ -8,6 +8,7 @@ import io
 import pytest
 from django.core.management import call_command
 
+from contacts.models import Channel
 from kpis.cohorts import kpis_cohorts_refresh
 from kpis.models import KpiCohortCell, KpiSnapshot, KpiStaleMark
 from kpis.periods import local_today
@@ -153,3 +154,25 @@ def test_the_api_leaves_out_the_periods_before_the_floor_rather_than_show_them_e
     first = datetime.date.fromisoformat(items[0]["period_start"])
     assert first <= floor < datetime.date.fromisoformat(items[0]["period_end"])  # the period holding the floor
     assert all(item["value"] == 1 for item in items)
+
+
+@pytest.mark.parametrize("tz", ZONES)
+def test_a_channel_renamed_relabels_the_customers_from_before_the_floor_at_the_periodic_refresh(
+    kpi_api, settings, tz, django_capture_on_commit_callbacks
+):
+    settings.TIME_ZONE = tz
+    settings.KPI_HISTORY_YEARS = 2
+    floor = years_back(2)
+    ads = Channel.objects.create(name="Ads")
+    make_customer(since=at(floor.year - 5, 5, 5, 10, tz=tz), channel=ads)
+    call_command("refresh_kpis", "--all", stdout=io.StringIO())
+    KpiStaleMark.objects.all().delete()
+
+    with django_capture_on_commit_callbacks(execute=True):  # marks all history stale
+        ads.name = "Paid ads"
+        ads.save()
+    kpis_refresh_open()
+
+    year = floor.replace(year=floor.year + 1).isoformat()
+    cells = kpi_api.by_segment("active_customers", "channel", granularity="year", start=year, end=year)
+    assert {segment: item["value"] for (_, segment), item in cells.items()} == {"Paid ads": 1}
