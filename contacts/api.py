@@ -29,6 +29,9 @@ class ChannelSerializer(strict.ModelSerializer):
 
 
 class CompanySerializer(strict.ModelSerializer):
+    read_only_hints = {
+        "external_id": "it is the key an import matches records by (the import page, or manage.py import_records)",
+    }
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     owner_id = serializers.PrimaryKeyRelatedField(
         source="owner",
@@ -62,6 +65,7 @@ class ContactSerializer(strict.ModelSerializer):
     read_only_hints = {
         "customer_since": "a contact becomes a customer when a deal of theirs is won (POST /api/deals/{deal}/win/)",
         "churned_at": "POST /api/customers/{id}/churn/ (and /reactivate/)",
+        "external_id": "it is the key an import matches records by (the import page, or manage.py import_records)",
         "owner": "write owner_id, the user's id (GET /api/users/ lists them)",
     }
     company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all(), required=False, allow_null=True)
@@ -122,6 +126,7 @@ class ContactSerializer(strict.ModelSerializer):
 
 
 class InteractionSerializer(strict.ModelSerializer):
+    read_only_hints = {"user": "an interaction is logged by the user who calls the API"}
     contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all())
     user = serializers.SlugRelatedField(slug_field="username", read_only=True)
 

@@ -1,14 +1,18 @@
 """Base serializers of the API: a body's key that names no field is refused, never quietly dropped; so is a new
-value for a field the endpoint shows but does not change."""
+value for a field the endpoint shows but that changes through an action (a deal's status, a ticket's priority)."""
 
+import datetime
+import json
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
+from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.fields import SkipField
+from rest_framework.utils.encoders import JSONEncoder
 
 # What a form of DRF's browsable API posts along with the fields.
 FORM_KEYS = frozenset({"csrfmiddlewaretoken"})
@@ -17,20 +21,25 @@ EMPTY = (None, "", [], {})
 
 class KnownFieldsMixin:
     """A key that is not one of the serializer's fields answers 400 under that key, with the fields it takes (a
-    typo such as `amout` would otherwise save the record without the amount). A read-only field of the record
-    (its status, its stage) may be sent back as a GET answered it, so that a body can go back as it came; a
-    different value answers 400 with how to change it (`read_only_hints`, field -> the action), where it would
-    otherwise answer 200 and change nothing."""
+    typo such as `amout` would otherwise save the record without the amount); `shown_elsewhere` names keys a GET
+    of the same record shows (a ticket's conversation) that are taken and left alone.
+
+    The read-only fields people set through actions (`read_only_hints`: field -> how to change it; a status, a
+    stage, an owner) may be sent back as a GET showed them, or with a new record's default; another value answers
+    400 with how to change it, where it would otherwise answer 200 and change nothing. The other read-only fields
+    (counters, times the system keeps) are taken and left alone: a body read a minute ago may differ there, as
+    the record moved on."""
 
     read_only_hints: dict[str, str] = {}
+    shown_elsewhere: frozenset[str] = frozenset()
 
     def to_internal_value(self, data):
         errors = {}
         if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields) - FORM_KEYS)
+            unknown = sorted(set(data) - set(self.fields) - FORM_KEYS - self.shown_elsewhere)
             writable = ", ".join(name for name, field in self.fields.items() if not field.read_only)
             errors = {name: [f"Unknown field. The fields to send are: {writable}."] for name in unknown}
-            errors.update({name: [self.read_only_message(name)] for name in self._read_only_changed(data)})
+            errors.update({name: [self.read_only_message(name, now)] for name, now in self._read_only_changed(data)})
         if not errors:
             return super().to_internal_value(data)
         try:
@@ -39,45 +48,46 @@ class KnownFieldsMixin:
             errors = {**error.detail, **errors}
         raise ValidationError(errors)
 
-    def read_only_message(self, name: str) -> str:
-        hint = self.read_only_hints.get(name)
-        if hint and self.instance is not None and "{id}" in hint:
-            hint = hint.replace("{id}", str(self.instance.pk))
-        return f"This field cannot be changed here{': ' + hint if hint else ''}."
+    def read_only_message(self, name: str, now=None) -> str:
+        """How the field changes; for a record, with its value now (a body read before it changed shows another)."""
+        record = self._record()
+        hint = self.read_only_hints[name].replace("{id}", str(record.pk) if record is not None else "<id>")
+        if record is None:
+            return f"This field cannot be changed here: {hint}."
+        shown = "empty" if now in EMPTY else json.dumps(now, cls=JSONEncoder, ensure_ascii=False)
+        return f"This field cannot be changed here (it is {shown} now): {hint}."
 
-    def _read_only_changed(self, data: Mapping) -> list[str]:
-        """The read-only fields of the record's own columns given a value other than the record's (a new record
-        has none: any value but an empty one). Fields worked out from others (a stage's name, hours to a first
-        response, a last update) are left alone: a body sent back later may differ there, rightly."""
+    def _record(self):
+        return self.instance if not isinstance(self.instance, list | tuple | QuerySet) else None
+
+    def _read_only_changed(self, data: Mapping) -> list[tuple[str, object]]:
+        """The fields of `read_only_hints` given a value other than the record's (a new record's: its default),
+        with the value shown now."""
         model = getattr(getattr(self, "Meta", None), "model", None)
-        instance = self.instance if not isinstance(self.instance, list | tuple) else None
+        record = self._record()
         changed = []
         for name, given in data.items():
             field = self.fields.get(name)
-            if model is None or field is None or not field.read_only or not _column(model, field):
-                continue
-            if instance is None:
-                if given not in EMPTY:
-                    changed.append(name)
+            if model is None or field is None or not field.read_only or name not in self.read_only_hints:
                 continue
             try:
-                attribute = field.get_attribute(instance)
-                shown = None if attribute is None else field.to_representation(attribute)
-            except (SkipField, AttributeError, KeyError, ObjectDoesNotExist):
+                if record is None:
+                    default = _model_field(model, field).get_default()
+                    shown = None if default is None else field.to_representation(default)
+                else:
+                    attribute = field.get_attribute(record)
+                    shown = None if attribute is None else field.to_representation(attribute)
+            except (SkipField, AttributeError, KeyError, ObjectDoesNotExist, FieldDoesNotExist):
                 continue
             if not _same(given, shown):
-                changed.append(name)
+                changed.append((name, shown))
         return changed
 
 
-def _column(model, field) -> bool:
-    """Whether the serializer field shows one of the model's own editable columns (not a worked-out value)."""
-    if isinstance(field, serializers.SerializerMethodField) or "." in field.source or field.source == "*":
-        return False
-    try:
-        return model._meta.get_field(field.source).editable
-    except FieldDoesNotExist:
-        return False
+def _model_field(model, field):
+    if "." in field.source or field.source == "*":
+        raise FieldDoesNotExist(field.source)
+    return model._meta.get_field(field.source)
 
 
 def _same(given, shown) -> bool:
@@ -91,9 +101,9 @@ def _same(given, shown) -> bool:
         return True
     try:
         moments = parse_datetime(text), parse_datetime(other)
-        if None not in moments:
-            return moments[0] == moments[1]
-    except (ValueError, TypeError):
+        if None not in moments:  # to the second: clients send milliseconds back, or none
+            return abs(moments[0] - moments[1]) < datetime.timedelta(seconds=1)
+    except (ValueError, TypeError):  # a time without its offset is not the time shown
         return False
     try:
         return Decimal(text) == Decimal(other)

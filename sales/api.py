@@ -72,6 +72,7 @@ class SpendSerializer(strict.ModelSerializer):
 class LeadSerializer(strict.ModelSerializer):
     read_only_hints = {
         "status": "POST /api/leads/{id}/status/, /convert/ or /disqualify/",
+        "converted_at": "POST /api/leads/{id}/convert/",
         "disqualified_reason": "POST /api/leads/{id}/disqualify/",
         "contact": "POST /api/leads/{id}/convert/",
         "owner": "write owner_id, the user's id (GET /api/users/ lists them)",
@@ -149,7 +150,10 @@ class DealSerializer(strict.ModelSerializer):
         # back as it came may name them as they are).
         if self.instance is not None:
             moved = {
-                name: [f"This field cannot be changed here: POST /api/deals/{self.instance.pk}/move/."]
+                name: [
+                    f"This field cannot be changed here (it is {getattr(self.instance, f'{name}_id')} now): "
+                    f"POST /api/deals/{self.instance.pk}/move/."
+                ]
                 for name in ("pipeline", "stage")
                 if name in attrs and attrs[name] != getattr(self.instance, name)
             }

@@ -51,9 +51,8 @@ class TicketSerializer(strict.ModelSerializer):
         "priority": "POST /api/tickets/{id}/priority/",
         "status": "POST /api/tickets/{id}/status/, /resolve/, /reopen/ or /close/",
         "assignee": "POST /api/tickets/{id}/assign/ (GET /api/users/ lists the agents' ids)",
-        "first_response_at": "it is the time of the first reply (POST /api/tickets/{id}/reply/)",
-        "resolved_at": "POST /api/tickets/{id}/resolve/",
     }
+    shown_elsewhere = frozenset({"messages"})  # a GET of one ticket shows its conversation: taken, left alone
 
     contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False, allow_null=True)
     contact_name = serializers.CharField(source="contact.full_name", read_only=True, default=None)

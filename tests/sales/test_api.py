@@ -155,7 +155,9 @@ def test_deal_stage_and_close_time_are_not_editable(sales_api):
 
     moved = sales_api.patch(f"/api/deals/{deal.pk}/", {"stage": stage("Won").pk, "title": "Renamed"}, format="json")
     assert moved.status_code == 400
-    assert moved.json() == {"stage": [f"This field cannot be changed here: POST /api/deals/{deal.pk}/move/."]}
+    assert moved.json() == {
+        "stage": [f"This field cannot be changed here (it is {deal.stage_id} now): POST /api/deals/{deal.pk}/move/."]
+    }
     deal.refresh_from_db()
     assert (deal.title, deal.stage.name) == (title, "Qualification")
 
@@ -235,3 +237,14 @@ def test_deal_list_queries_do_not_grow_with_rows(sales_api, django_assert_max_nu
         response = sales_api.get("/api/deals/")
 
     assert len(response.data["results"]) == 33
+
+
+def test_a_new_lead_sent_with_the_status_it_starts_with_is_created(sales_api):
+    response = sales_api.post("/api/leads/", {"first_name": "Bo", "status": "new"}, format="json")
+
+    assert response.status_code == 201, response.json()
+    refused = sales_api.post("/api/leads/", {"first_name": "Al", "status": "qualified"}, format="json")
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "status": ["This field cannot be changed here: POST /api/leads/<id>/status/, /convert/ or /disqualify/."]
+    }

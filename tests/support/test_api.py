@@ -88,16 +88,28 @@ def test_times_counters_and_status_cannot_be_written_when_creating(support_api):
         format="json",
     )
 
-    assert response.status_code == 400
-    assert set(response.json()) == {
-        "status",
-        "resolved_at",
-        "first_response_at",
-        "agent_replies",
-        "reopened_count",
-        "opened_by",
-    }
+    assert response.status_code == 400  # a status is asked for: it changes through the actions
+    assert list(response.json()) == ["status"]
     assert not Ticket.objects.exists()
+
+    response = support_api.post(
+        TICKETS,
+        {
+            "subject": "Slow dashboard",
+            "body": "It takes a minute.",
+            "status": "new",  # the default: as asked
+            "resolved_at": "2026-01-01T00:00:00Z",
+            "first_response_at": "2026-01-01T00:00:00Z",
+            "agent_replies": 5,
+            "reopened_count": 2,
+            "opened_by": "someone",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.data
+    ticket = Ticket.objects.get()  # what the system keeps starts afresh
+    assert (ticket.status, ticket.resolved_at, ticket.first_response_at) == ("new", None, None)
+    assert (ticket.agent_replies, ticket.reopened_count, ticket.opened_by) == (0, 0, None)
 
 
 def test_an_empty_first_message_is_refused_with_the_services_reason(support_api):
@@ -132,9 +144,10 @@ def test_only_the_subject_and_contact_can_be_edited(support_api):
     )
     assert refused.status_code == 400
     assert refused.json() == {
-        "priority": [f"This field cannot be changed here: POST /api/tickets/{ticket.pk}/priority/."],
+        "priority": [f'This field cannot be changed here (it is "low" now): POST /api/tickets/{ticket.pk}/priority/.'],
         "status": [
-            f"This field cannot be changed here: POST /api/tickets/{ticket.pk}/status/, /resolve/, /reopen/ or /close/."
+            f'This field cannot be changed here (it is "new" now): POST /api/tickets/{ticket.pk}/status/, '
+            "/resolve/, /reopen/ or /close/."
         ],
     }
     ticket.refresh_from_db()
@@ -488,3 +501,30 @@ def test_the_schema_documents_the_ticket_actions(support_api):
     for action in ("reply", "note", "customer-message", "assign", "priority", "status", "resolve", "reopen", "close"):
         assert f"/api/tickets/{{id}}/{action}/" in paths
     assert "/api/sla-policies/" in paths
+
+
+def test_a_ticket_body_read_before_a_colleague_replied_says_the_status_moved_and_saves_once_it_says_the_new_one(
+    support_api, support_user
+):
+    """The conversation the GET shows is taken back and left alone; so are the times and counters a reply moved.
+    The status a reply moved is refused with its value now: the body cannot say whether it asks to move it back."""
+    ticket = open_ticket()
+    shown = support_api.get(url(ticket)).json()
+    assert shown["messages"] and (shown["status"], shown["first_response_at"]) == ("new", None)
+    services.ticket_reply(ticket=ticket, author=support_user, body="On it.")
+
+    stale = support_api.put(url(ticket), {**shown, "subject": "Export stops at 1000 rows"}, format="json")
+    assert stale.status_code == 400
+    assert stale.json() == {
+        "status": [
+            f'This field cannot be changed here (it is "open" now): POST /api/tickets/{ticket.pk}/status/, '
+            "/resolve/, /reopen/ or /close/."
+        ]
+    }
+
+    body = {**shown, "status": "open", "subject": "Export stops at 1000 rows"}
+    response = support_api.put(url(ticket), body, format="json")
+    assert response.status_code == 200, response.json()
+    ticket.refresh_from_db()
+    assert ticket.subject == "Export stops at 1000 rows"
+    assert (ticket.agent_replies, ticket.first_response_at is not None) == (1, True)
