@@ -53,7 +53,10 @@ class KpiOverviewSerializer(KpiDefinitionSerializer):
         help_text="The period has not ended: a KPI that accumulates (accumulates: true) counts so far."
     )
     accumulates = serializers.BooleanField(
-        help_text="A count or sum of what happened in the period (revenue, new leads), which grows as it goes on."
+        help_text=(
+            "The value builds up over the period: a count or sum of what happened in it (revenue, new leads), or a "
+            "rate of it over the customers at its start (churn, upsells); while the period is under way, so far."
+        )
     )
     value = serializers.FloatField(allow_null=True)
     previous_value = serializers.FloatField(allow_null=True)

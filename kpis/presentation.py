@@ -144,20 +144,20 @@ class TargetStatus:
     text: str  # "Target 5.00 %"
     on_target: bool | None  # None when the KPI has no good direction or no value yet
 
-    so_far: bool = False  # a sum under way that has not reached its target yet: not off target for that
+    so_far: str = ""  # a KPI that builds up, in a period under way: "not reached yet" rather than a verdict
 
     @property
     def verdict(self) -> str:
         if self.so_far:
-            return "not reached yet"
+            return self.so_far
         if self.on_target is None:
             return "no value yet"
         return "on target" if self.on_target else "off target"
 
 
 def target_status(kpi: Kpi, value, target, *, under_way: bool = False) -> TargetStatus | None:
-    """Whether the value meets the target; a KPI that accumulates, in a period `under_way`, is on target once it
-    reached it, and not yet judged before."""
+    """Whether the value meets the target; for a KPI that builds up over the period (`Kpi.accumulates`), in a
+    period `under_way`, where it stands so far, without a verdict (neither colour nor on or off target)."""
     target = _decimal(target)
     if target is None:
         return None
@@ -165,9 +165,12 @@ def target_status(kpi: Kpi, value, target, *, under_way: bool = False) -> Target
     on_target = None
     if current is not None and kpi.direction is not None:
         on_target = current >= target if kpi.direction == "up" else current <= target
-    if under_way and kpi.accumulates and on_target is False and kpi.direction == "up":
-        return TargetStatus(target, f"Target {format_value(kpi.unit, target)}", None, so_far=True)
-    return TargetStatus(target, f"Target {format_value(kpi.unit, target)}", on_target)
+    text = f"Target {format_value(kpi.unit, target)}"
+    if under_way and kpi.accumulates and on_target is not None:
+        if kpi.direction == "up":
+            return TargetStatus(target, text, None, so_far="reached so far" if on_target else "not reached yet")
+        return TargetStatus(target, text, None, so_far="within so far" if on_target else "over so far")
+    return TargetStatus(target, text, on_target)
 
 
 def sparkline(values: list, labels: list[str], unit: str, *, width: int = 120, height: int = 32) -> str:

@@ -244,7 +244,7 @@ class KpiExportView(KpiPageMixin, View):
 def _plain(value) -> str:
     if value is None:
         return ""
-    return f"{value:.2f}" if not isinstance(value, int) else str(value)
+    return f"{presentation.rounded(value)}" if not isinstance(value, int) else str(value)  # as the page shows it
 
 
 def _numbers(row) -> list[str]:

@@ -75,8 +75,9 @@ class Kpi:
     reads: tuple[str, ...] | None = None
     note: str = ""
     version: int = 1
-    # A count or sum of what happened in the period (revenue, new leads): it grows while the period is under way,
-    # so that period's value is "so far", and no better or worse than a whole period's.
+    # Its value builds up over the period: a count or sum of what happened in it (revenue, new leads), or a rate
+    # of it over the customers at its start (churn, upsells). While the period is under way it is "so far", and
+    # no better or worse than a whole period's, nor on or off target yet.
     accumulates: bool = False
 
     def components(self, query: Query) -> dict[Key, Components]:

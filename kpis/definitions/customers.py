@@ -197,6 +197,7 @@ class ActiveCustomers(Kpi):
 @register
 class ChurnRate(Kpi):
     key = "churn_rate"
+    accumulates = True
     reads = ("auth_user", "contacts_channel", "contacts_company", "contacts_contact")
     name = "Customer churn rate"
     area = "customers"
@@ -215,6 +216,7 @@ class ChurnRate(Kpi):
 @register
 class RetentionRate(Kpi):
     key = "retention_rate"
+    accumulates = True
     reads = ("auth_user", "contacts_channel", "contacts_company", "contacts_contact")
     name = "Customer retention rate"
     area = "customers"
@@ -444,6 +446,7 @@ class CustomerAcquisitionCost(Kpi):
 @register
 class CustomerRetentionCost(Kpi):
     key = "crc"
+    accumulates = True
     reads = ("auth_user", "contacts_channel", "contacts_company", "contacts_contact", "sales_spend")
     name = "Customer retention cost"
     area = "customers"
@@ -827,6 +830,7 @@ class ClvCacRatio(Kpi):
 @register
 class UpsellRate(Kpi):
     key = "upsell_rate"
+    accumulates = True
     reads = ("auth_user", "contacts_channel", "contacts_company", "contacts_contact", "sales_deal")
     name = "Upsell and cross-sell rate"
     area = "customers"
@@ -899,6 +903,7 @@ class RenewalRate(Kpi):
 @register
 class Engagement(Kpi):
     key = "engagement"
+    accumulates = True
     reads = ("auth_user", "contacts_channel", "contacts_company", "contacts_contact", "contacts_interaction")
     name = "Customer engagement"
     area = "customers"

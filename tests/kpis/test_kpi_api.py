@@ -300,7 +300,7 @@ def test_admins_read_kpis_too(api_client, admin_role_user):
     assert [item["value"] for item in items] == [0, 0, 0]
 
 
-def test_a_value_half_way_between_two_cents_is_rounded_up_in_the_api_and_on_the_pages(kpi_api):
+def test_a_value_half_way_between_two_cents_is_rounded_up_in_the_api_and_on_the_pages(kpi_api, client, manager_user):
     """22949.925 is 22949.92499... as a binary float: rounded from the stored decimal, half up, as a reader
     checking by hand (or PostgreSQL's round(), or a spreadsheet) does."""
     from kpis.presentation import format_value
@@ -313,3 +313,8 @@ def test_a_value_half_way_between_two_cents_is_rounded_up_in_the_api_and_on_the_
     month = kpi_api.by_period("average_order_value", start="2025-03-01", end="2025-03-01")["2025-03-01"]
     assert_kpi(month, 22949.93, numerator=45899.85, denominator=2)
     assert "22,949.93" in format_value("money", "22949.925")  # the pages, from the stored value
+    client.force_login(manager_user)
+    export = client.get(
+        "/kpis/average_order_value/export.csv", {"granularity": "month", "period": "chosen", "on": "2025-03-01"}
+    )
+    assert "2025-03-01,2025-04-01,22949.93," in export.content.decode("utf-8-sig")  # and the page's CSV

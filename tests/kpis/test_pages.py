@@ -556,12 +556,14 @@ def test_a_sum_of_the_month_under_way_is_so_far_not_worse_than_a_whole_month(man
             make_order(buyer, local_midnight(month.start) + datetime.timedelta(seconds=number + 1), "100.00")
     refresh_kpis()
     KpiTarget.objects.create(kpi="revenue", granularity="month", period_start=None, value=150)
+    KpiTarget.objects.create(kpi="churn_rate", granularity="month", period_start=None, value=5)
 
     now = manager_client.get("/kpis/").content.decode()
     revenue = text(tile(now, "revenue"))
     assert f"−100.00 EUR so far vs {last_month.label()}" in revenue  # no verdict: a part of a month against a whole
     assert "worse" not in revenue and "kpi-change-neutral" in tile(now, "revenue")
     assert "not reached yet Target" in revenue  # 100.00 of 150.00 with days to go
+    assert "within so far Target 5.00 %" in text(tile(now, "churn_rate"))  # 0 of 1 lost, with days to go
     day = (local_today() - this_month.start).days + 1
     assert f"(under way: day {day} of {(this_month.end - this_month.start).days})" in text(now)
 
@@ -569,9 +571,11 @@ def test_a_sum_of_the_month_under_way_is_so_far_not_worse_than_a_whole_month(man
     revenue = text(tile(closed, "revenue"))
     assert f"−100.00 EUR worse vs {last_month.previous().label()}" in revenue  # a whole month against a whole one
     assert "on target Target" in revenue
+    assert "on target Target 5.00 %" in text(tile(closed, "churn_rate"))
     assert "under way" not in text(closed)
 
     api_client.force_authenticate(manager_user)
     items = {item["key"]: item for item in api_client.get("/api/kpis/").json()}
     assert (items["revenue"]["period_under_way"], items["revenue"]["accumulates"]) == (True, True)
-    assert (items["churn_rate"]["period_under_way"], items["churn_rate"]["accumulates"]) == (True, False)
+    assert (items["churn_rate"]["period_under_way"], items["churn_rate"]["accumulates"]) == (True, True)
+    assert items["average_order_value"]["accumulates"] is False  # an average of the period's orders
