@@ -216,10 +216,18 @@ class InvitationViewSet(
         result = {
             "invited": len(invitations),
             "skipped": len(contact_ids) - len(invitations),
-            "skipped_because": {reason: plan[reason] for reason in ("opted_out", "no_email", "recently_asked")},
+            "skipped_because": _skipped_because(plan, skipped=len(contact_ids) - len(invitations)),
             "invitations": InvitationSerializer(shown, many=True, context=self.get_serializer_context()).data,
         }
         return ApiResponse(result, status=status.HTTP_201_CREATED if invitations else status.HTTP_200_OK)
+
+
+def _skipped_because(plan: dict, *, skipped: int) -> dict[str, int]:
+    """The preview's reasons, made to add up to what the service skipped (a contact may have opted out, or been
+    invited, between the two): the rest of the skipped were asked recently."""
+    opted_out = min(plan["opted_out"], skipped)
+    no_email = min(plan["no_email"], skipped - opted_out)
+    return {"opted_out": opted_out, "no_email": no_email, "recently_asked": skipped - opted_out - no_email}
 
 
 class ResponseViewSet(CsvExportMixin, viewsets.ReadOnlyModelViewSet):

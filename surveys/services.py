@@ -94,6 +94,13 @@ def invitations_dispatch_pending(created_before: datetime.datetime) -> int:
     return sum(outbox.enqueue(_send_task(), chunk) for chunk in _batches(ids))
 
 
+def about_ticket(invitation: Invitation):
+    """The request a CSAT survey is about, to name it to the customer (who may have several), while it is still
+    theirs: a ticket moved to another contact since is not shown to this one."""
+    ticket = invitation.ticket
+    return ticket if ticket is not None and ticket.contact_id == invitation.contact_id else None
+
+
 def _email_for(invitation: Invitation, token: str) -> EmailMultiAlternatives:
     base = settings.PUBLIC_BASE_URL.rstrip("/")
     link = base + reverse("surveys:answer", args=[token])
@@ -101,7 +108,7 @@ def _email_for(invitation: Invitation, token: str) -> EmailMultiAlternatives:
         "invitation": invitation,
         "survey": invitation.survey,
         "contact": invitation.contact,
-        "ticket": invitation.ticket,  # a CSAT survey is about one request: the customer may have several
+        "ticket": about_ticket(invitation),
         "link": link,
         "score_links": [(score, f"{link}?score={score}") for score in invitation.survey.scale],
         "unsubscribe_link": base + reverse("surveys:unsubscribe", args=[token]),

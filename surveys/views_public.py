@@ -91,7 +91,7 @@ def answer(request, token):
     changing = request.method == "GET" and response_row is not None and chosen != str(response_row.score)
     context = {
         "survey": invitation.survey,
-        "ticket": invitation.ticket,
+        "ticket": services.about_ticket(invitation),
         "response": response_row,
         "can_change": can_change,
         "chosen": chosen,

@@ -115,6 +115,10 @@ def test_a_csat_email_and_its_page_say_which_request_they_are_about(
     page = client.get(link).content.decode()
     assert f"About your request #{ticket.pk}, “Login &lt;fails&gt;”" in page
 
+    ticket.contact = ContactFactory()  # moved to another customer since: not shown to this one any more
+    ticket.save()
+    assert "Login" not in client.get(link).content.decode()
+
 
 def test_the_email_has_an_unsubscribe_link(django_capture_on_commit_callbacks):
     ContactFactory()
