@@ -299,7 +299,9 @@ class ByName(Reference):
 
     def resolve(self, keys: set[str], run) -> dict[str, tuple]:
         cache = run.cache.setdefault(f"by-name:{self.model._meta.label}", {})
-        wanted = {key.lower(): key for key in keys}
+        wanted: dict[str, str] = {}
+        for key in keys:  # a new name is created as the file first spells it ("Paid ads", then "paid ADS")
+            wanted.setdefault(key.lower(), key)
         unknown = [lower for lower in wanted if lower not in cache]
         if unknown:
             cache.update(self._lookup(unknown))

@@ -658,7 +658,7 @@ def _resolve_references(spec, run: ImportRun, rows: list[Row], *, creating: bool
         named = [(row, key) for row in rows if (key := row.values.get(name)) and name not in row.bad_columns]
         if not named:
             continue
-        found = parser.resolve({key for _, key in named}, run)
+        found = parser.resolve(dict.fromkeys(key for _, key in named), run)  # each key once, in file order
         self_reference = isinstance(parser, ExternalIdRef) and parser.model is spec.model
         for row, key in named:
             row.keys[name] = key

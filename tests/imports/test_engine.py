@@ -280,6 +280,18 @@ def test_channels_are_found_by_name_in_any_case_and_created_when_missing(import_
     assert result.notes == ["new channel: Webinars"]
 
 
+@pytest.mark.parametrize("rows", [range(12), reversed(range(12))])
+def test_a_new_channel_spelled_two_ways_is_created_as_the_file_first_spells_it(import_csv, rows):
+    spellings = ["Paid ads", "paid ADS", "PAID ADS", "Paid Ads"]
+    lines = [f"c-{n},Ada,{spellings[n % 4]},2024-01-15T10:00:00Z" for n in rows]
+
+    import_csv("contacts", "external_id,first_name,channel,created_at\n" + "\n".join(lines))
+
+    first = spellings[int(lines[0].split(",")[0][2:]) % 4]
+    assert list(Channel.objects.values_list("name", flat=True)) == [first]
+    assert Contact.objects.filter(channel__name=first).count() == 12
+
+
 def test_a_reference_to_a_record_not_imported_is_an_error_for_that_row(import_csv):
     result = import_csv(
         "contacts",
