@@ -60,14 +60,15 @@ class KpiFilterForm(StyledFormMixin, forms.Form):
     # Free text shown as a list of the labels seen in the snapshots (one from another granularity is kept).
     segment = forms.CharField(required=False, label="Segment", widget=forms.Select)
 
-    def __init__(self, *args, segments: list[str] | None = None, **kwargs):
+    def __init__(self, *args, segments: list[tuple[str, str]] | None = None, **kwargs):
+        """`segments`: (label, what to show) of the segments seen (`kpi_segments`)."""
         super().__init__(*args, **kwargs)
         self.fields["dimension"].choices = dimension_choices()
         segments = list(segments or [])
         asked = (self.data or {}).get("segment")
-        if asked and asked != ALL and asked not in segments:
-            segments.append(asked)
-        self.fields["segment"].widget.choices = [(ALL, "All segments")] + [(label, label) for label in segments]
+        if asked and asked != ALL and asked not in {label for label, _ in segments}:
+            segments.append((asked, asked))
+        self.fields["segment"].widget.choices = [(ALL, "All segments"), *segments]
 
     def clean_on(self):
         return day_with_numbers(self.cleaned_data.get("on"))

@@ -14,6 +14,7 @@ from django.db.models import Q
 from kpis.definitions.base import Kpi, registry
 from kpis.models import KpiRefresh, KpiSnapshot, KpiTarget
 from kpis.periods import Period, history_floor, local_today, period_containing, periods_between
+from kpis.presentation import AREAS
 from kpis.services import GENERATION_KEY
 from kpis.sql import ALL
 
@@ -234,20 +235,27 @@ def kpi_board(*, period: Period, count: int = 13, dimension: str = ALL, segment:
     return _cached(key, compute)
 
 
-def kpi_segments(*, granularity: str, dimension: str) -> list[str]:
-    """The segment labels of one dimension seen in the snapshots of a granularity (for a segment picker)."""
+def kpi_segments(*, granularity: str, dimension: str) -> list[tuple[str, str]]:
+    """The segment labels of one dimension seen in the snapshots of a granularity, for a segment picker: (label,
+    what to show). A label only the KPIs of one area have, where other areas have the dimension too, says so (a
+    ticket's channel, "chat", is no customer's channel: "chat (Support and satisfaction only)")."""
     if dimension == ALL:
         return []
 
     def compute():
-        return sorted(
-            KpiSnapshot.objects.filter(granularity=granularity, dimension=dimension)
-            .order_by()
-            .values_list("segment", flat=True)
-            .distinct()
-        )
+        areas = {kpi.key: kpi.area for kpi in registry().values()}
+        seen: dict[str, set[str]] = {}
+        rows = KpiSnapshot.objects.filter(granularity=granularity, dimension=dimension).order_by()
+        for segment, key in rows.values_list("segment", "kpi").distinct():
+            seen.setdefault(segment, set()).add(areas.get(key, ""))
+        shared = len(set().union(*seen.values())) > 1 if seen else False
+        names = dict(AREAS)
+        return [
+            (segment, f"{segment} ({names[next(iter(found))]} only)" if shared and len(found) == 1 else segment)
+            for segment, found in sorted(seen.items())
+        ]
 
-    return _cached(f"segments:{granularity}:{dimension}", compute)
+    return _cached(f"segment-choices:{granularity}:{dimension}", compute)
 
 
 def kpi_targets(*, granularity: str, starts: list[datetime.date], keys: list[str] | None = None) -> dict:

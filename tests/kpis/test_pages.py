@@ -18,7 +18,8 @@ from contacts.models import Contact
 from kpis.definitions.base import registry
 from kpis.models import KpiRefresh, KpiTarget
 from surveys.models import Response
-from tests.kpis.conftest import at, channel, make_customer, make_order, refresh_kpis
+from tests.kpis.conftest import at, channel, make_customer, make_order, make_ticket, refresh_kpis
+from tests.sales.factories import LeadFactory
 from tests.surveys.factories import InvitationFactory, SurveyFactory
 
 pytestmark = pytest.mark.django_db
@@ -115,6 +116,20 @@ def test_the_segment_filter_applies_to_every_tile_and_says_which_kpis_lack_it(ma
     assert "Not available by channel" in text(tile(html, "crc"))
     assert "Not available by channel" in text(tile(html, "pipeline_velocity"))
     assert "Channel: Referral" in text(html)
+
+
+def test_a_segment_only_the_support_kpis_have_says_so_in_the_segment_list(manager_client):
+    churn_history()  # customers of the Referral and Paid ads channels
+    LeadFactory(channel=channel("Referral"), created_at=at(2025, 4, 2))  # a lead's channel: the sales KPIs have it
+    make_ticket(at(2025, 4, 3), channel="chat")  # a ticket's channel: no customer's, no deal's
+    refresh_kpis()
+
+    html = manager_client.get("/kpis/", {**APRIL, "dimension": "channel"}).content.decode()
+
+    options = dict(re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', html))
+    assert options["chat"] == "chat (Support and satisfaction only)"
+    assert options["Referral"] == "Referral"  # the customers' and the deals' KPIs have it
+    assert options["Paid ads"] == "Paid ads (Customers and revenue only)"
 
 
 def test_nps_tile_shows_its_sample_size_and_flags_low_confidence(manager_client):
