@@ -281,6 +281,8 @@ LOGOUT_REDIRECT_URL = "login"
 LOGIN_EXEMPT_PATH_PREFIXES = ("/api/", "/admin/", "/static/")
 
 LANGUAGE_CODE = "en-us"
+# Dates and times typed in forms are taken in the ISO forms only (crm_project/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["crm_project.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
