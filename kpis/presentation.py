@@ -261,7 +261,7 @@ def period_word(period: Period) -> str:
 
 
 def date_range(period: Period, today: datetime.date | None = None) -> str:
-    """ "01 Nov 2026 – 30 Nov 2026", and for a period under way how far it is: "so far: day 25 of 30"."""
+    """ "01 Nov 2026 – 30 Nov 2026", and for a period under way how far it is: "(under way: day 25 of 30)"."""
     last = period.end - datetime.timedelta(days=1)
     text = f"{period.start:%d %b %Y} – {last:%d %b %Y}"
     today = today or local_today()
